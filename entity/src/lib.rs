@@ -1,0 +1,15 @@
+//! SeaORM entities of the content database. Generated-style models only: no GraphQL
+//! derives and no business rules live here.
+
+pub mod article;
+pub mod article_tag;
+pub mod author;
+pub mod tag;
+
+pub mod prelude {
+    //! The entities under short names.
+    pub use super::article::Entity as Article;
+    pub use super::article_tag::Entity as ArticleTag;
+    pub use super::author::Entity as Author;
+    pub use super::tag::Entity as Tag;
+}

@@ -1,0 +1,119 @@
+//! Runtime configuration: command-line flags, each with an environment variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+/// Settings shared by every subcommand. Every flag also reads the environment variable named
+/// in its help, so a deployment can be configured without arguments.
+#[derive(Clone, clap::Args)]
+pub struct Config {
+    /// Database URL (`postgres://…` or `sqlite://…`). Unset: an embedded SQLite database in
+    /// `--data-dir`, loaded with the sample articles when it is first created.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Folder of the embedded SQLite database used when DATABASE_URL is unset.
+    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Sample articles loaded into a newly created embedded database.
+    #[arg(long, env = "SAMPLES_DIR", default_value = "samples", global = true)]
+    pub samples_dir: PathBuf,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+
+    /// Address the HTTP server listens on.
+    #[arg(
+        long = "bind",
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind_addr: SocketAddr,
+
+    /// Seconds a request may take before it is answered with 408.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Most operations in one batched POST.
+    #[arg(long, env = "MAX_BATCH_SIZE", default_value_t = 10, global = true)]
+    pub max_batch_size: usize,
+
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 15, global = true)]
+    pub max_query_depth: usize,
+
+    /// Highest complexity (roughly, fields selected) a query may have.
+    #[arg(
+        long,
+        env = "MAX_QUERY_COMPLEXITY",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub max_query_complexity: usize,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The built-in defaults, ignoring the environment (tests start from these).
+    pub fn defaults() -> Self {
+        Self {
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            samples_dir: PathBuf::from("samples"),
+            db_max_connections: 10,
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            request_timeout_secs: 30,
+            max_body_bytes: 2 * 1024 * 1024,
+            max_batch_size: 10,
+            max_query_depth: 15,
+            max_query_complexity: 2000,
+            log_format: LogFormat::Text,
+        }
+    }
+
+    /// The request timeout as a `Duration`.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The database to use, and whether it is the embedded default (which is seeded with the
+    /// samples when new).
+    pub fn database(&self) -> DatabaseChoice {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => DatabaseChoice::Url(url.clone()),
+            _ => DatabaseChoice::Embedded(self.data_dir.join("content.db")),
+        }
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseChoice {
+    /// A database named by URL.
+    Url(String),
+    /// The embedded SQLite file.
+    Embedded(PathBuf),
+}

@@ -1,0 +1,105 @@
+//! The GraphQL schema: resolvers parse arguments, call one domain function and map the result
+//! to a GraphQL type. Only `DatabaseConnection` is taken from sea_orm here, to pass it along.
+
+pub mod loaders;
+pub mod query;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, Request, Response, Schema, ServerError,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::{domain, error::AppError};
+pub use query::Query;
+
+/// The schema type served over HTTP.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits on the shape of a query, checked before it runs.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryLimits {
+    /// Deepest selection nesting.
+    pub depth: usize,
+    /// Highest complexity.
+    pub complexity: usize,
+}
+
+/// Builds the schema over `db`.
+pub fn build_schema(db: DatabaseConnection, limits: QueryLimits) -> AppSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .extension(ErrorCodes)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn schema_sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// The instant a request reads "now" at (see [`domain::request_time`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestTime(pub DateTime<Utc>);
+
+/// Attaches the per-request data: the request time and fresh dataloaders, so no cached value
+/// outlives its request.
+pub fn with_request_data(req: Request, db: &DatabaseConnection) -> Request {
+    let now = domain::request_time();
+    loaders::register(req.data(RequestTime(now)), db, now)
+}
+
+/// "Now" for this request.
+pub(crate) fn now(ctx: &async_graphql::Context<'_>) -> DateTime<Utc> {
+    ctx.data_opt::<RequestTime>()
+        .map_or_else(domain::request_time, |t| t.0)
+}
+
+/// Sets `extensions.code` on every error raised from an [`AppError`] and logs database errors,
+/// whose text never reaches the client.
+struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut resp = next.run(ctx, operation_name).await;
+        for err in &mut resp.errors {
+            tag_error(err);
+        }
+        resp
+    }
+}
+
+fn tag_error(err: &mut ServerError) {
+    let Some(app) = err.source::<AppError>() else {
+        return;
+    };
+    if let AppError::Database(e) = app {
+        tracing::error!(error = %e, path = ?err.path, "database error");
+    }
+    let code = app.code();
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+}

@@ -1,0 +1,17 @@
+//! Query roots, one per schema area, merged into `Query`.
+
+mod article;
+mod author;
+mod node;
+mod tag;
+
+use async_graphql::MergedObject;
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    article::ArticleQuery,
+    author::AuthorQuery,
+    tag::TagQuery,
+    node::NodeQuery,
+);

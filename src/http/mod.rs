@@ -1,0 +1,74 @@
+//! HTTP: the router, the GraphQL endpoint (hardened: content types, methods, batch size,
+//! body size) and the health probes.
+
+mod graphql;
+pub mod server;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::TraceLayer};
+
+use crate::{
+    config::Config,
+    graphql::{AppSchema, QueryLimits, build_schema},
+};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    schema: AppSchema,
+    db: DatabaseConnection,
+    max_batch_size: usize,
+}
+
+/// The whole HTTP application over `db`, configured by `config`.
+pub fn router(db: DatabaseConnection, config: &Config) -> Router {
+    let limits = QueryLimits {
+        depth: config.max_query_depth,
+        complexity: config.max_query_complexity,
+    };
+    let state = Arc::new(AppState {
+        schema: build_schema(db.clone(), limits),
+        db,
+        max_batch_size: config.max_batch_size,
+    });
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get_graphql).post(graphql::post_graphql),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout(),
+        ))
+        .layer(CatchPanicLayer::custom(graphql::panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match crate::db::ping(&state.db).await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %crate::db::describe(&e), "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
