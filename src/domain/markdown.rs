@@ -5,7 +5,7 @@
 //! One extra, deliberately narrow repair is applied to the event stream: CommonMark's flanking rules refuse to
 //! close `**bold。**` when the closing run sits between CJK punctuation and a letter (very common in Chinese
 //! articles, e.g. `**第一，重复建设严重。**五套后台`), leaving literal `**` in the output. Such unmatched `**`
-//! pairs inside the same inline container are turned into `<strong>` (see [`CjkStrongFixup`]).
+//! pairs inside the same inline container are turned into `<strong>` (see `CjkStrongFixup`).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -30,6 +30,7 @@ pub struct TocEntry {
 /// href/src, raw HTML in the markdown is sanitized (allowed tags kept, dangerous removed), links get
 /// `rel="noopener noreferrer nofollow"`. Images, tables (incl. column alignment), code blocks (with
 /// `class="language-xxx"` on `<code>`), blockquotes, lists and em/strong/del survive.
+#[must_use]
 pub fn render_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() + markdown.len() / 2 + 64);
     pulldown_cmark::html::push_html(&mut html, HeadingIds::new(events(markdown)));
@@ -41,7 +42,10 @@ pub fn render_html(markdown: &str) -> String {
 ///
 /// Runs of whitespace inside a line are collapsed to one space, a soft line break between two CJK characters joins
 /// them without a space, table cells are separated by a space, code blocks keep their non-blank lines, raw HTML
-/// tags are dropped (text between inline tags is kept) and autolinks (`<https://…>`) are dropped.
+/// tags are dropped (text between inline tags is kept) and autolinks (`<https://…>`) are dropped. Links whose text
+/// spans several paragraphs (not links in CommonMark, but common in scraped articles) lose their literal `[` and
+/// `](url)` so that no URL leaks into the text.
+#[must_use]
 pub fn plain_text(markdown: &str) -> String {
     let mut extractor = TextExtractor::new(false, markdown.len());
     for event in events(markdown) {
@@ -52,6 +56,7 @@ pub fn plain_text(markdown: &str) -> String {
 
 /// Headings h1..h6 in document order. `text` is the heading's plain text (inline markup stripped).
 /// `anchor` = slugify(text); if empty use "section"; duplicates get "-1", "-2", ... suffixes (GitHub style).
+#[must_use]
 pub fn table_of_contents(markdown: &str) -> Vec<TocEntry> {
     let mut toc = Vec::new();
     let mut anchors = Anchors::default();
@@ -86,6 +91,7 @@ pub fn table_of_contents(markdown: &str) -> Vec<TocEntry> {
 /// every maximal run of other letters/digits (e.g. "DeepSeek", "2025", "V3", "don't") counts as one word —
 /// apostrophes and hyphens between two letters/digits do not split a word, nor do `.`/`,` between two digits
 /// ("3.14", "40,000"); punctuation (including full-width 。，“” etc.) and whitespace count nothing.
+#[must_use]
 pub fn word_count(text: &str) -> usize {
     let mut count = 0;
     let mut in_word = false;
@@ -114,6 +120,7 @@ pub fn word_count(text: &str) -> usize {
 
 /// Minutes to read `words` words at 400 words/minute (a typical Chinese reading speed in characters), rounded up,
 /// at least 1 (saturating at `i32::MAX`).
+#[must_use]
 pub fn reading_time_minutes(words: usize) -> i32 {
     i32::try_from(words.div_ceil(400).max(1)).unwrap_or(i32::MAX)
 }
@@ -125,6 +132,7 @@ pub fn reading_time_minutes(words: usize) -> i32 {
 ///
 /// Closing/ending punctuation (`，`, `。`, `”`, `）` …) stays before the cut; opening punctuation (`“`, `（`, `《` …)
 /// is cut off with what follows it. Only about `max_chars` characters of the input are examined.
+#[must_use]
 pub fn excerpt(plain: &str, max_chars: usize) -> String {
     if max_chars == 0 {
         return String::new();
@@ -181,6 +189,7 @@ pub fn excerpt(plain: &str, max_chars: usize) -> String {
 /// URL/anchor slug: lowercase (Unicode-aware), letters and digits of any script kept (so "互联网大厂" stays
 /// "互联网大厂", "B端产品" -> "b端产品", "Headless CMS" -> "headless-cms", "API设计" -> "api设计"), every run of
 /// anything else becomes one "-", no leading/trailing "-". Combining marks directly after a letter are kept with it.
+#[must_use]
 pub fn slugify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_dash = false;
@@ -250,16 +259,29 @@ fn is_inline_event(event: &Event<'_>) -> bool {
 /// Stream adapter that repairs `**strong**` spans CommonMark leaves unmatched in CJK text.
 ///
 /// CommonMark only lets `**` close when it is not preceded by punctuation or is followed by whitespace/punctuation,
-/// so `**重复建设严重。**五套` stays literal. The adapter buffers one run of inline events at a time (everything
-/// between two block events) and pairs literal `**` runs that are still unmatched inside the same inline container:
-/// an opener must not be followed by whitespace, a closer must not be preceded by whitespace, and the span must not be
-/// empty. Runs of one or of three or more `*` are left alone, as is everything inside code blocks.
+/// so `**重复建设严重。**五套` stays literal. The adapter buffers a run of inline events (from the first literal `*`
+/// up to the next block event; runs without one pass straight through) and pairs literal `**` runs that are still
+/// unmatched inside the same inline container: an opener must not be followed by whitespace, a closer must not be
+/// preceded by whitespace, and the span must not be empty. Runs of one or of three or more `*` are left alone, as is
+/// everything inside code blocks.
 struct CjkStrongFixup<'a, I> {
     inner: I,
     run: Vec<Event<'a>>,
     out: VecDeque<Event<'a>>,
     in_code_block: bool,
     done: bool,
+}
+
+/// What `CjkStrongFixup::flush_run` does with each buffered event.
+#[derive(Clone, Copy)]
+enum Action {
+    Keep,
+    /// First event of a `**` opener: becomes `Start(Strong)`.
+    Open,
+    /// First event of a `**` closer: becomes `End(Strong)`.
+    Close,
+    /// Further events of an opener or closer.
+    Drop,
 }
 
 /// A literal `**` found in an inline run: the event index range it occupies.
@@ -294,21 +316,15 @@ impl<'a, I: Iterator<Item = Event<'a>>> CjkStrongFixup<'a, I> {
             self.out.extend(self.run.drain(..));
             return;
         }
-        // What to do with each event of the run.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Action {
-            Keep,
-            Open,
-            Close,
-            Drop,
-        }
         let mut actions = vec![Action::Keep; self.run.len()];
-        for (open, close) in pairs {
-            actions[open.start] = Action::Open;
-            actions[close.start] = Action::Close;
-            for i in (open.start + 1..open.end).chain(close.start + 1..close.end) {
-                actions[i] = Action::Drop;
+        let mut set = |range: std::ops::Range<usize>, first: Action| {
+            for (offset, action) in actions.get_mut(range).into_iter().flatten().enumerate() {
+                *action = if offset == 0 { first } else { Action::Drop };
             }
+        };
+        for (open, close) in pairs {
+            set(open.start..open.end, Action::Open);
+            set(close.start..close.end, Action::Close);
         }
         for (event, action) in self.run.drain(..).zip(actions) {
             match action {
@@ -333,7 +349,13 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for CjkStrongFixup<'a, I> {
                 return None;
             }
             match self.inner.next() {
-                Some(event) if is_inline_event(&event) => self.run.push(event),
+                Some(event) if is_inline_event(&event) => {
+                    // Buffering starts at the first literal `*` of a run: nothing before it can change.
+                    if self.run.is_empty() && (self.in_code_block || star_count(&event).is_none()) {
+                        return Some(event);
+                    }
+                    self.run.push(event);
+                }
                 Some(event) => {
                     self.flush_run();
                     match &event {
@@ -366,8 +388,8 @@ fn find_strong_pairs(run: &[Event<'_>]) -> Vec<(StarToken, StarToken)> {
     // Pending opener for each open inline container (index 0 = the block itself).
     let mut pending: Vec<Option<StarToken>> = vec![None];
     let mut i = 0;
-    while i < run.len() {
-        if let Some(first) = star_count(&run[i]) {
+    while let Some(event) = run.get(i) {
+        if let Some(first) = star_count(event) {
             let mut end = i + 1;
             let mut stars = first;
             while let Some(n) = run.get(end).and_then(star_count) {
@@ -390,7 +412,7 @@ fn find_strong_pairs(run: &[Event<'_>]) -> Vec<(StarToken, StarToken)> {
             i = end;
             continue;
         }
-        match &run[i] {
+        match event {
             Event::Start(_) => pending.push(None),
             Event::End(_) => {
                 pending.pop();
@@ -459,8 +481,11 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for HeadingIds<'a, I> {
                 // Buffer the heading's content to learn its text before emitting the opening tag.
                 let mut extractor = TextExtractor::new(true, 32);
                 for event in self.inner.by_ref() {
+                    // Fed exactly like in `table_of_contents`, so both compute the same anchors.
                     let is_end = matches!(event, Event::End(TagEnd::Heading(_)));
-                    extractor.feed(&event);
+                    if !is_end {
+                        extractor.feed(&event);
+                    }
                     self.queue.push_back(event);
                     if is_end {
                         break;
@@ -552,6 +577,8 @@ struct TextExtractor {
     remnant: Remnant,
     /// Byte offsets in `out` of literal `[` not yet closed by a literal `]`.
     open_brackets: Vec<usize>,
+    /// Byte offsets in `out` of literal `[` found to open a link remnant, removed by `finish`.
+    dropped_brackets: Vec<usize>,
 }
 
 impl TextExtractor {
@@ -565,6 +592,7 @@ impl TextExtractor {
             in_code_block: false,
             remnant: Remnant::None,
             open_brackets: Vec::new(),
+            dropped_brackets: Vec::new(),
         }
     }
 
@@ -691,31 +719,12 @@ impl TextExtractor {
         self.word("]");
     }
 
-    /// Removes the innermost literal `[` still open, and the line or space its removal leaves empty.
+    /// Marks the innermost literal `[` still open for removal (done in one pass by [`TextExtractor::finish`]).
     fn drop_open_bracket(&mut self) {
-        let Some(at) = self.open_brackets.pop() else {
-            return;
-        };
-        if self.out.as_bytes().get(at) != Some(&b'[') {
-            return;
-        }
-        self.out.remove(at);
-        let bytes = self.out.as_bytes();
-        let before = at.checked_sub(1).and_then(|i| bytes.get(i)).copied();
-        let after = bytes.get(at).copied();
-        match (before, after) {
-            // The bracket was the whole line, or followed by a space at line start.
-            (None | Some(b'\n'), Some(b'\n' | b' ')) => {
-                self.out.remove(at);
-            }
-            (Some(b' '), Some(b' ')) => {
-                self.out.remove(at);
-            }
-            // The bracket ended the text: drop the line break or space before it.
-            (Some(b'\n' | b' '), None) => {
-                self.out.pop();
-            }
-            _ => {}
+        if let Some(at) = self.open_brackets.pop()
+            && self.out.as_bytes().get(at) == Some(&b'[')
+        {
+            self.dropped_brackets.push(at);
         }
     }
 
@@ -744,7 +753,35 @@ impl TextExtractor {
             Remnant::Bracket => self.close_bracket(),
             Remnant::Destination { consumed, .. } => self.abandon_destination(&consumed),
         }
-        self.out
+        if self.dropped_brackets.is_empty() {
+            return self.out;
+        }
+        // Remove the dropped brackets and tidy the spaces and empty lines they leave behind. Elsewhere the output
+        // never has leading, trailing or doubled separators, so normalizing all of them only affects those spots.
+        self.dropped_brackets.sort_unstable();
+        let mut dropped = self.dropped_brackets.iter().peekable();
+        let mut out = String::with_capacity(self.out.len());
+        let mut pending: Option<char> = None;
+        for (i, c) in self.out.char_indices() {
+            if dropped.next_if_eq(&&i).is_some() {
+                continue;
+            }
+            if c == ' ' || c == '\n' {
+                pending = if c == '\n' || pending == Some('\n') {
+                    Some('\n')
+                } else {
+                    Some(' ')
+                };
+                continue;
+            }
+            if let Some(separator) = pending.take()
+                && !out.is_empty()
+            {
+                out.push(separator);
+            }
+            out.push(c);
+        }
+        out
     }
 }
 
@@ -894,7 +931,8 @@ mod tests {
     fn script_and_event_handlers_are_removed() {
         let html = render_html(
             "Hi <script>alert(1)</script> there\n\n<img src=\"x.png\" onerror=\"alert(2)\">\n\n\
-             <a href=\"https://e.com\" onclick=\"steal()\">x</a>\n\n<style>p{}</style><iframe src=\"https://e.com\"></iframe><object data=\"x\"></object>",
+             <a href=\"https://e.com\" onclick=\"steal()\">x</a>\n\n<style>p{}</style>\
+             <iframe src=\"https://e.com\"></iframe><object data=\"x\"></object>",
         );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("alert(1)"), "{html}");
@@ -1146,6 +1184,16 @@ mod tests {
 
 **从世界AI格局的视角来看，这是独属于中国AI的突破。**
 
+[![](https://image.woshipm.com/2023/08/02/f7cafd68-30e3-11ee-9da3-00163e0b5ff3.png)
+
+B端究竟需要什么样的产品经理？
+
+查看详情 >
+
+](https://ke.qidianla.com/courses/bcpm)
+
+但DeepSeek的出现让这些布局在外界眼中似乎成了“陈旧的包袱”。其中几个被鲜明提出的问题恰是：**之前大量投入到预训练的算力布局是否被浪费了？**
+
 ## 一、DeepSeek，共识背后的“共振”
 
 **第一，重复建设严重。**五套后台意味着五套权限、五套审核、五套数据报表。
@@ -1174,10 +1222,10 @@ mod tests {
             lines.contains(&"第一，重复建设严重。五套后台意味着五套权限、五套审核、五套数据报表。")
         );
         assert!(lines.contains(&"标签泛滥：上线三个月标签数从200涨到4000。"));
-        assert!(
-            lines.contains(&"这个时间并不会太久远。")
-                || text.contains("杭州和深圳的押注告诉我们，这个时间并不会太久远。")
-        );
+        assert!(lines.contains(&"杭州和深圳的押注告诉我们，这个时间并不会太久远。"));
+        assert!(lines.contains(&"B端究竟需要什么样的产品经理？"));
+        assert!(lines.contains(&"查看详情 >"));
+        assert!(!text.contains('['), "{text}");
 
         let html = render_html(body);
         assert!(

@@ -50,11 +50,13 @@ pub fn schema_sdl() -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct RequestTime(pub DateTime<Utc>);
 
-/// Attaches the per-request data: the request time and fresh dataloaders, so no cached value
-/// outlives its request.
-pub fn with_request_data(req: Request, db: &DatabaseConnection) -> Request {
+/// Executes one request with its per-request data: the request time and fresh dataloaders
+/// (so no cached value outlives its request), batching loads deterministically.
+pub async fn execute(schema: &AppSchema, req: Request, db: &DatabaseConnection) -> Response {
     let now = domain::request_time();
-    loaders::register(req.data(RequestTime(now)), db, now)
+    let queue = loaders::BatchQueue::default();
+    let req = loaders::register(req.data(RequestTime(now)), db, now, &queue);
+    loaders::drive(queue, schema.execute(req)).await
 }
 
 /// "Now" for this request.

@@ -18,7 +18,7 @@ use axum::{
 use serde_json::{Value as Json, json};
 
 use super::AppState;
-use crate::graphql::with_request_data;
+use crate::graphql::execute;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -160,10 +160,7 @@ pub async fn get_graphql(
         }
         Err(parse_error) => return respond(Response::from_errors(vec![parse_error]), media),
     }
-    let response = state
-        .schema
-        .execute(with_request_data(request, &state.db))
-        .await;
+    let response = execute(&state.schema, request, &state.db).await;
     respond(response, media)
 }
 
@@ -215,10 +212,7 @@ pub async fn post_graphql(
             if let Err(parse_error) = operation_type(&mut request) {
                 return respond(Response::from_errors(vec![parse_error]), media);
             }
-            let response = state
-                .schema
-                .execute(with_request_data(request, &state.db))
-                .await;
+            let response = execute(&state.schema, request, &state.db).await;
             respond(response, media)
         }
         BatchRequest::Batch(requests) => {
@@ -226,12 +220,7 @@ pub async fn post_graphql(
             for mut request in requests {
                 let response = match operation_type(&mut request) {
                     Err(parse_error) => Response::from_errors(vec![parse_error]),
-                    Ok(_) => {
-                        state
-                            .schema
-                            .execute(with_request_data(request, &state.db))
-                            .await
-                    }
+                    Ok(_) => execute(&state.schema, request, &state.db).await,
                 };
                 out.push(response_json(response).1);
             }

@@ -39,7 +39,7 @@ fn samples_dir(config: &Config) -> PathBuf {
 
 async fn seed_samples(db: &sea_orm::DatabaseConnection, config: &Config) {
     let dir = samples_dir(config);
-    let report = import::import_paths(db, &[dir.clone()]).await;
+    let report = import::import_paths(db, std::slice::from_ref(&dir)).await;
     tracing::info!(folder = %dir.display(), "new embedded database seeded with the samples: {report}");
     for failure in &report.failures {
         tracing::warn!("{failure}");

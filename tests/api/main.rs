@@ -1,1 +1,18 @@
+//! Integration tests: the real router against a real database, SQLite always and Postgres when
+//! `TEST_DATABASE_URL` is set. Every test gets its own database (a temp file, or a schema).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test bodies run in helper fns (one per backend) and assert by panicking"
+)]
+
+#[macro_use]
+mod helpers;
+
+mod articles;
+mod cli;
+mod http;
+mod import;
+mod loaders;
+mod pagination;
+mod schema;

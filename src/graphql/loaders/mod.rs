@@ -3,29 +3,41 @@
 
 mod article;
 mod author;
+mod batch;
 mod tag;
 
-use async_graphql::{Request, dataloader::DataLoader};
+use std::time::Duration;
+
+use async_graphql::{
+    Request,
+    dataloader::{DataLoader, Loader},
+};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 pub use article::TagsByArticleLoader;
 pub use author::{ArticleCountByAuthorLoader, AuthorLoader};
+pub use batch::{BatchQueue, drive};
 pub use tag::ArticleCountByTagLoader;
 
-/// Adds a fresh set of loaders to `req`. `now` fixes what the counting loaders treat as visible.
-pub fn register(req: Request, db: &DatabaseConnection, now: DateTime<Utc>) -> Request {
-    req.data(DataLoader::new(AuthorLoader::new(db.clone()), tokio::spawn))
-        .data(DataLoader::new(
-            TagsByArticleLoader::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
+/// Adds a fresh set of loaders to `req`, all feeding `queue` (run the execution under
+/// [`drive`]). `now` fixes what the counting loaders treat as visible.
+pub fn register(
+    req: Request,
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    queue: &BatchQueue,
+) -> Request {
+    req.data(loader(AuthorLoader::new(db.clone()), queue))
+        .data(loader(TagsByArticleLoader::new(db.clone()), queue))
+        .data(loader(
             ArticleCountByAuthorLoader::new(db.clone(), now),
-            tokio::spawn,
+            queue,
         ))
-        .data(DataLoader::new(
-            ArticleCountByTagLoader::new(db.clone(), now),
-            tokio::spawn,
-        ))
+        .data(loader(ArticleCountByTagLoader::new(db.clone(), now), queue))
+}
+
+/// A loader whose fetches wait in `queue` (no timer: the queue decides when they run).
+fn loader<L: Loader<i32>>(l: L, queue: &BatchQueue) -> DataLoader<L> {
+    DataLoader::new(l, queue.spawner()).delay(Duration::ZERO)
 }

@@ -39,7 +39,7 @@ impl NodeQuery {
                 AppError::bad_input(format!("`ids` may name at most {MAX_NODES} objects")).into(),
             );
         }
-        Ok(fetch(ctx, &ids).await?)
+        fetch(ctx, &ids).await
     }
 }
 
