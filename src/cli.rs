@@ -6,7 +6,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 
-use crate::{config::Config, db, graphql, http, import};
+use entity::api_key::Role;
+
+use crate::{config::Config, db, domain::auth, graphql, http, import};
 
 /// A GraphQL content API for articles, authors and tags.
 #[derive(Parser)]
@@ -40,6 +42,47 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage API keys.
+    Keys {
+        /// What to do with keys.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+/// `keys` actions.
+#[derive(Subcommand)]
+pub enum KeysAction {
+    /// Create a key and print its token (shown once; only a hash is stored).
+    Create {
+        /// What the key may do.
+        #[arg(long, value_enum)]
+        role: KeyRole,
+        /// The author an author key writes as (its slug).
+        #[arg(long)]
+        author: Option<String>,
+        /// A label, to recognise the key in `keys list`.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List keys (id, role, author, name, token prefix, state).
+    List,
+    /// Revoke a key: its token is refused from now on.
+    Revoke {
+        /// The key's id (see `keys list`).
+        id: i32,
+    },
+}
+
+/// Roles a key can have.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KeyRole {
+    /// Everything, including authors, tags and keys.
+    Admin,
+    /// All content, including publishing.
+    Editor,
+    /// Its own articles only (needs --author).
+    Author,
 }
 
 /// `migrate` actions.
@@ -71,6 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             migrate(&config, action).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys { action } => keys(&config, action).await,
         Command::Import { paths } => {
             let opened = db::open(&config).await?;
             let report = import::import_paths(&opened.db, &paths).await;
@@ -85,6 +129,68 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+async fn keys(config: &Config, action: KeysAction) -> anyhow::Result<ExitCode> {
+    let db = db::open(config).await?.db;
+    let fail = |e: crate::error::AppError| {
+        eprintln!("error: {}", db::describe(&e));
+        Ok(ExitCode::FAILURE)
+    };
+    match action {
+        KeysAction::Create { role, author, name } => {
+            let role = match role {
+                KeyRole::Admin => Role::Admin,
+                KeyRole::Editor => Role::Editor,
+                KeyRole::Author => Role::Author,
+            };
+            match auth::create_key(&db, role, author.as_deref(), &name).await {
+                Ok((key, token)) => {
+                    eprintln!(
+                        "created key {} ({:?}); the token is shown only now:",
+                        key.id, key.role
+                    );
+                    println!("{token}");
+                }
+                Err(e) => return fail(e),
+            }
+        }
+        KeysAction::List => match auth::list_keys(&db).await {
+            Ok(keys) => {
+                println!(
+                    "{:<5} {:<7} {:<7} {:<12} {:<8} name",
+                    "id", "role", "author", "token", "state"
+                );
+                for k in keys {
+                    let state = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    let author = k
+                        .author_id
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| "-".into());
+                    let role = format!("{:?}", k.role).to_lowercase();
+                    println!(
+                        "{:<5} {:<7} {:<7} {:<12} {:<8} {}",
+                        k.id,
+                        role,
+                        author,
+                        format!("{}…", k.token_prefix),
+                        state,
+                        k.name
+                    );
+                }
+            }
+            Err(e) => return fail(e),
+        },
+        KeysAction::Revoke { id } => match auth::revoke_key(&db, id).await {
+            Ok(k) => println!("revoked key {}", k.id),
+            Err(e) => return fail(e),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {

@@ -11,6 +11,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// A preset for settings not given explicitly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// Introspection and field suggestions on, text logs.
+    Development,
+    /// Introspection and field suggestions off, JSON logs.
+    Production,
+}
+
 /// Settings shared by every subcommand. Every flag also reads the environment variable named
 /// in its help, so a deployment can be configured without arguments.
 #[derive(Clone, clap::Args)]
@@ -71,9 +80,51 @@ pub struct Config {
     )]
     pub max_query_complexity: usize,
 
-    /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
+    /// Longest query text, in bytes.
+    #[arg(
+        long,
+        env = "MAX_QUERY_LENGTH",
+        default_value_t = 16_384,
+        global = true
+    )]
+    pub max_query_length: usize,
+
+    /// Most lexical tokens in a query.
+    #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = 4_000, global = true)]
+    pub max_query_tokens: usize,
+
+    /// Most aliased fields in an operation (fragments expanded).
+    #[arg(long, env = "MAX_QUERY_ALIASES", default_value_t = 30, global = true)]
+    pub max_query_aliases: usize,
+
+    /// Most directives in an operation (fragments expanded).
+    #[arg(
+        long,
+        env = "MAX_QUERY_DIRECTIVES",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_query_directives: usize,
+
+    /// Most field selections in an operation once fragments are expanded (stops fragment bombs).
+    #[arg(long, env = "MAX_QUERY_FIELDS", default_value_t = 5_000, global = true)]
+    pub max_query_fields: usize,
+
+    /// Preset for introspection, field suggestions and log format.
+    #[arg(long, env = "PROFILE", value_enum, default_value_t = Profile::Development, global = true)]
+    pub profile: Profile,
+
+    /// Answer introspection queries (default: on, off in the production profile).
+    #[arg(long, env = "INTROSPECTION", global = true)]
+    pub introspection: Option<bool>,
+
+    /// Suggest field names in validation errors (default: on, off in the production profile).
+    #[arg(long, env = "FIELD_SUGGESTIONS", global = true)]
+    pub field_suggestions: Option<bool>,
+
+    /// Log format (default: text, json in the production profile).
+    #[arg(long, env = "LOG_FORMAT", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
 }
 
 impl Config {
@@ -90,8 +141,39 @@ impl Config {
             max_batch_size: 10,
             max_query_depth: 15,
             max_query_complexity: 2000,
-            log_format: LogFormat::Text,
+            max_query_length: 16_384,
+            max_query_tokens: 4_000,
+            max_query_aliases: 30,
+            max_query_directives: 50,
+            max_query_fields: 5_000,
+            profile: Profile::Development,
+            introspection: None,
+            field_suggestions: None,
+            log_format: None,
         }
+    }
+
+    fn production(&self) -> bool {
+        self.profile == Profile::Production
+    }
+
+    /// Whether introspection is answered.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(!self.production())
+    }
+
+    /// Whether validation errors suggest field names.
+    pub fn suggestions_enabled(&self) -> bool {
+        self.field_suggestions.unwrap_or(!self.production())
+    }
+
+    /// The log format in effect.
+    pub fn effective_log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or(if self.production() {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
+        })
     }
 
     /// The request timeout as a `Duration`.

@@ -15,6 +15,15 @@ pub enum AppError {
     /// The request conflicts with the current state (a taken slug, a stale version).
     #[error("{0}")]
     Conflict(String),
+    /// The credentials are missing where required, unknown, or revoked.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something other than the database failed; the text is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
     /// The database failed; the text is logged, never sent.
     #[error("internal error")]
     Database(#[source] DbErr),
@@ -27,7 +36,9 @@ impl AppError {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
-            Self::Database(_) => "INTERNAL",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Internal(_) | Self::Database(_) => "INTERNAL",
         }
     }
 

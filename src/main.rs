@@ -12,7 +12,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.config.log_format);
+    init_tracing(cli.config.effective_log_format());
     match cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! SeaORM entities of the content database. Generated-style models only: no GraphQL
 //! derives and no business rules live here.
 
+pub mod api_key;
 pub mod article;
 pub mod article_tag;
 pub mod author;
@@ -8,6 +9,7 @@ pub mod tag;
 
 pub mod prelude {
     //! The entities under short names.
+    pub use super::api_key::Entity as ApiKey;
     pub use super::article::Entity as Article;
     pub use super::article_tag::Entity as ArticleTag;
     pub use super::author::Entity as Author;

@@ -35,15 +35,36 @@ pub struct ArticleFilter {
     pub published_before: Option<DateTime<Utc>>,
 }
 
-/// The articles the public may see at `now`: published, with a publish time that has passed.
-pub fn visible(now: DateTime<Utc>) -> Condition {
-    Condition::all()
-        .add(article::Column::Status.eq(Status::Published))
-        .add(article::Column::PublishedAt.lte(now))
+/// Which articles a reader may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// What the public sees at this instant: published, with a publish time that has passed.
+    Public(DateTime<Utc>),
+    /// The public's articles plus every article of this author (drafts included).
+    PublicAndAuthor(DateTime<Utc>, i32),
+    /// Every article, whatever its state (editors and admins).
+    Everything,
 }
 
-fn condition(filter: &ArticleFilter, now: DateTime<Utc>) -> Condition {
-    let mut cond = visible(now);
+impl Visibility {
+    fn condition(self) -> Condition {
+        let public = |now: DateTime<Utc>| {
+            Condition::all()
+                .add(article::Column::Status.eq(Status::Published))
+                .add(article::Column::PublishedAt.lte(now))
+        };
+        match self {
+            Self::Public(now) => public(now),
+            Self::PublicAndAuthor(now, author_id) => Condition::any()
+                .add(public(now))
+                .add(article::Column::AuthorId.eq(author_id)),
+            Self::Everything => Condition::all(),
+        }
+    }
+}
+
+fn condition(filter: &ArticleFilter, vis: Visibility) -> Condition {
+    let mut cond = vis.condition();
     if let Some(id) = filter.author_id {
         cond = cond.add(article::Column::AuthorId.eq(id));
     }
@@ -103,27 +124,27 @@ fn condition(filter: &ArticleFilter, now: DateTime<Utc>) -> Condition {
     cond
 }
 
-/// One page of visible articles matching `filter`, in `order`.
+/// One page of the articles `vis` allows matching `filter`, in `order`.
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &ArticleFilter,
     order: &Order<article::Column>,
     spec: &PageSpec,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<Rows<article::Model>> {
-    let select = article::Entity::find().filter(condition(filter, now));
+    let select = article::Entity::find().filter(condition(filter, vis));
     let rows = page::apply(select, order, spec).all(conn).await?;
     Ok(page::finish(rows, spec))
 }
 
-/// How many visible articles match `filter`.
+/// How many articles `vis` allows match `filter`.
 pub async fn count(
     conn: &impl ConnectionTrait,
     filter: &ArticleFilter,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<u64> {
     Ok(article::Entity::find()
-        .filter(condition(filter, now))
+        .filter(condition(filter, vis))
         .count(conn)
         .await?)
 }
@@ -132,10 +153,10 @@ pub async fn count(
 pub async fn find_visible_by_slug(
     conn: &impl ConnectionTrait,
     slug: &str,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<Option<article::Model>> {
     Ok(article::Entity::find()
-        .filter(visible(now))
+        .filter(vis.condition())
         .filter(article::Column::Slug.eq(slug))
         .one(conn)
         .await?)
@@ -145,13 +166,13 @@ pub async fn find_visible_by_slug(
 pub async fn find_visible_by_ids(
     conn: &impl ConnectionTrait,
     ids: &[i32],
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<Vec<article::Model>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     Ok(article::Entity::find()
-        .filter(visible(now))
+        .filter(vis.condition())
         .filter(article::Column::Id.is_in(ids.iter().copied()))
         .all(conn)
         .await?)
@@ -161,13 +182,13 @@ pub async fn find_visible_by_ids(
 pub async fn count_visible_by_author(
     conn: &impl ConnectionTrait,
     author_ids: &[i32],
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<HashMap<i32, i64>> {
     let rows: Vec<(i32, i64)> = article::Entity::find()
         .select_only()
         .column(article::Column::AuthorId)
         .column_as(article::Column::Id.count(), "n")
-        .filter(visible(now))
+        .filter(vis.condition())
         .filter(article::Column::AuthorId.is_in(author_ids.iter().copied()))
         .group_by(article::Column::AuthorId)
         .into_tuple()
@@ -180,14 +201,14 @@ pub async fn count_visible_by_author(
 pub async fn count_visible_by_tag(
     conn: &impl ConnectionTrait,
     tag_ids: &[i32],
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<HashMap<i32, i64>> {
     let rows: Vec<(i32, i64)> = article_tag::Entity::find()
         .select_only()
         .column(article_tag::Column::TagId)
         .column_as(article_tag::Column::ArticleId.count(), "n")
         .inner_join(article::Entity)
-        .filter(visible(now))
+        .filter(vis.condition())
         .filter(article_tag::Column::TagId.is_in(tag_ids.iter().copied()))
         .group_by(article_tag::Column::TagId)
         .into_tuple()

@@ -1,5 +1,6 @@
 //! All database access goes through db/; nothing else builds a Select or an ActiveModel.
 
+pub mod api_key;
 pub mod article;
 pub mod author;
 pub mod page;
@@ -83,6 +84,7 @@ pub async fn open_unmigrated(config: &crate::config::Config) -> anyhow::Result<O
 pub fn describe(e: &crate::error::AppError) -> String {
     match e {
         crate::error::AppError::Database(db) => db.to_string(),
+        crate::error::AppError::Internal(detail) => detail.clone(),
         other => other.to_string(),
     }
 }

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     db::{
         self,
-        article::ArticleFilter,
+        article::{ArticleFilter, Visibility},
         page::{Direction, Order},
     },
     error::{AppError, AppResult},
@@ -108,13 +108,13 @@ pub fn normalize_filter(mut filter: ArticleFilter) -> AppResult<ArticleFilter> {
     Ok(filter)
 }
 
-/// One page of the articles visible at `now` that match `filter`.
+/// One page of the articles `vis` allows that match `filter`.
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &ArticleFilter,
     order: ArticleOrder,
     args: &PageArgs,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<Page<article::Model>> {
     let sort = order.sort();
     let spec = page::spec(args, sort)?;
@@ -123,51 +123,51 @@ pub async fn list(
         id: article::Column::Id,
         direction: order.direction,
     };
-    let rows = db::article::list(conn, filter, &db_order, &spec, now).await?;
+    let rows = db::article::list(conn, filter, &db_order, &spec, vis).await?;
     Ok(Page::from_rows(rows, &spec, sort, |a| order.key(a)))
 }
 
-/// How many articles visible at `now` match `filter`.
+/// How many articles `vis` allows match `filter`.
 pub async fn count(
     conn: &impl ConnectionTrait,
     filter: &ArticleFilter,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<u64> {
-    db::article::count(conn, filter, now).await
+    db::article::count(conn, filter, vis).await
 }
 
-/// The article with this slug if the public may see it; `NOT_FOUND` otherwise (a hidden article
-/// and a missing one answer the same).
+/// The article with this slug if `vis` allows it; `NOT_FOUND` otherwise (a hidden article and a
+/// missing one answer the same).
 pub async fn get_by_slug(
     conn: &impl ConnectionTrait,
     slug: &str,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<article::Model> {
-    db::article::find_visible_by_slug(conn, slug.trim(), now)
+    db::article::find_visible_by_slug(conn, slug.trim(), vis)
         .await?
         .ok_or_else(|| AppError::not_found("article", slug))
 }
 
-/// The article with this id if the public may see it; `NOT_FOUND` otherwise.
+/// The article with this id if `vis` allows it; `NOT_FOUND` otherwise.
 pub async fn get_by_id(
     conn: &impl ConnectionTrait,
     id: i32,
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<article::Model> {
-    db::article::find_visible_by_ids(conn, &[id], now)
+    db::article::find_visible_by_ids(conn, &[id], vis)
         .await?
         .into_iter()
         .next()
         .ok_or_else(|| AppError::not_found("article", id.to_string()))
 }
 
-/// The articles among `ids` that the public may see at `now` (others are left out).
+/// The articles among `ids` that `vis` allows (others are left out).
 pub async fn find_visible_by_ids(
     conn: &impl ConnectionTrait,
     ids: &[i32],
-    now: DateTime<Utc>,
+    vis: Visibility,
 ) -> AppResult<Vec<article::Model>> {
-    db::article::find_visible_by_ids(conn, ids, now).await
+    db::article::find_visible_by_ids(conn, ids, vis).await
 }
 
 /// An article as the importer read it from a file.

@@ -2,6 +2,7 @@
 //! database only through db/, and takes any `ConnectionTrait` so it also runs in a transaction.
 
 pub mod article;
+pub mod auth;
 pub mod author;
 pub mod markdown;
 pub mod page;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: resolvers parse arguments, call one domain function and map the result
 //! to a GraphQL type. Only `DatabaseConnection` is taken from sea_orm here, to pass it along.
 
+pub mod guard;
 pub mod loaders;
 pub mod query;
 pub mod types;
@@ -14,29 +15,43 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::{domain, error::AppError};
+use crate::{
+    db::article::Visibility,
+    domain::{self, auth::Viewer},
+    error::AppError,
+};
 pub use query::Query;
 
 /// The schema type served over HTTP.
 pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// Limits on the shape of a query, checked before it runs.
+/// Limits and switches the schema enforces while validating a query.
 #[derive(Clone, Copy, Debug)]
-pub struct QueryLimits {
+pub struct SchemaOptions {
     /// Deepest selection nesting.
     pub depth: usize,
     /// Highest complexity.
     pub complexity: usize,
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// Suggest field names in validation errors.
+    pub suggestions: bool,
 }
 
 /// Builds the schema over `db`.
-pub fn build_schema(db: DatabaseConnection, limits: QueryLimits) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub fn build_schema(db: DatabaseConnection, options: SchemaOptions) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .data(db)
         .extension(ErrorCodes)
-        .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity)
-        .finish()
+        .limit_depth(options.depth)
+        .limit_complexity(options.complexity);
+    if !options.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !options.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
@@ -50,12 +65,18 @@ pub fn schema_sdl() -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct RequestTime(pub DateTime<Utc>);
 
-/// Executes one request with its per-request data: the request time and fresh dataloaders
-/// (so no cached value outlives its request), batching loads deterministically.
-pub async fn execute(schema: &AppSchema, req: Request, db: &DatabaseConnection) -> Response {
+/// Executes one request for `viewer` with its per-request data: the request time and fresh
+/// dataloaders (so no cached value outlives its request), batching loads deterministically.
+pub async fn execute(
+    schema: &AppSchema,
+    req: Request,
+    db: &DatabaseConnection,
+    viewer: Viewer,
+) -> Response {
     let now = domain::request_time();
     let queue = loaders::BatchQueue::default();
-    let req = loaders::register(req.data(RequestTime(now)), db, now, &queue);
+    let req = req.data(RequestTime(now)).data(viewer);
+    let req = loaders::register(req, db, viewer.visibility(now), &queue);
     loaders::drive(queue, schema.execute(req)).await
 }
 
@@ -63,6 +84,18 @@ pub async fn execute(schema: &AppSchema, req: Request, db: &DatabaseConnection) 
 pub(crate) fn now(ctx: &async_graphql::Context<'_>) -> DateTime<Utc> {
     ctx.data_opt::<RequestTime>()
         .map_or_else(domain::request_time, |t| t.0)
+}
+
+/// Who is asking (anonymous when the request carries no identity).
+pub(crate) fn viewer(ctx: &async_graphql::Context<'_>) -> Viewer {
+    ctx.data_opt::<Viewer>()
+        .copied()
+        .unwrap_or(Viewer::Anonymous)
+}
+
+/// The articles this request may read.
+pub(crate) fn visibility(ctx: &async_graphql::Context<'_>) -> Visibility {
+    viewer(ctx).visibility(now(ctx))
 }
 
 /// Sets `extensions.code` on every error raised from an [`AppError`] and logs database errors,
@@ -97,8 +130,10 @@ fn tag_error(err: &mut ServerError) {
     let Some(app) = err.source::<AppError>() else {
         return;
     };
-    if let AppError::Database(e) = app {
-        tracing::error!(error = %e, path = ?err.path, "database error");
+    match app {
+        AppError::Database(e) => tracing::error!(error = %e, path = ?err.path, "database error"),
+        AppError::Internal(e) => tracing::error!(error = %e, path = ?err.path, "internal error"),
+        _ => {}
     }
     let code = app.code();
     err.extensions

@@ -18,7 +18,14 @@ use axum::{
 use serde_json::{Value as Json, json};
 
 use super::AppState;
-use crate::graphql::execute;
+use crate::{
+    domain::auth::{self, Viewer},
+    error::AppError,
+    graphql::{
+        execute,
+        guard::{self, ShapeLimits},
+    },
+};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -28,7 +35,7 @@ struct Refusal {
     status: StatusCode,
     code: &'static str,
     message: String,
-    allow: Option<&'static str>,
+    header: Option<(header::HeaderName, &'static str)>,
 }
 
 impl Refusal {
@@ -37,8 +44,13 @@ impl Refusal {
             status,
             code,
             message: message.into(),
-            allow: None,
+            header: None,
         }
+    }
+
+    fn with_header(mut self, name: header::HeaderName, value: &'static str) -> Self {
+        self.header = Some((name, value));
+        self
     }
 
     fn into_response(self, media: &'static str) -> HttpResponse {
@@ -47,9 +59,9 @@ impl Refusal {
         let mut resp = (self.status, body.to_string()).into_response();
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-        if let Some(allow) = self.allow {
+        if let Some((name, value)) = self.header {
             resp.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+                .insert(name, HeaderValue::from_static(value));
         }
         resp
     }
@@ -147,27 +159,73 @@ pub async fn get_graphql(
             .into_response(media);
         }
     }
-    match operation_type(&mut request) {
+    match operation_type(&mut request, &state.shape) {
         Ok(OperationType::Query) => {}
         Ok(_) => {
-            let mut refusal = Refusal::new(
+            return Refusal::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 "only queries may be sent with GET; send mutations with POST",
-            );
-            refusal.allow = Some("POST");
-            return refusal.into_response(media);
+            )
+            .with_header(header::ALLOW, "POST")
+            .into_response(media);
         }
         Err(parse_error) => return respond(Response::from_errors(vec![parse_error]), media),
     }
-    let response = execute(&state.schema, request, &state.db).await;
+    let viewer = match identify(&state, &headers).await {
+        Ok(v) => v,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    let response = execute(&state.schema, request, &state.db, viewer).await;
     respond(response, media)
 }
 
-/// The type of the operation `request` selects; a query that does not parse is an error.
-/// The parsed document stays in the request, so the schema does not parse it again.
-fn operation_type(request: &mut Request) -> Result<OperationType, ServerError> {
+/// The viewer named by the `Authorization: Bearer <token>` header; anonymous without one. A
+/// header that names no valid key is refused with 401, never treated as anonymous.
+async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Refusal> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Viewer::Anonymous);
+    };
+    let unauthenticated = |m: &str| {
+        Refusal::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", m)
+            .with_header(header::WWW_AUTHENTICATE, "Bearer")
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauthenticated("malformed Authorization header"))?;
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token,
+        _ => return Err(unauthenticated("use `Authorization: Bearer <token>`")),
+    };
+    match auth::authenticate(&state.db, token).await {
+        Ok(viewer) => Ok(viewer),
+        Err(AppError::Unauthenticated(m)) => Err(unauthenticated(&m)),
+        Err(e) => {
+            tracing::error!(error = %crate::db::describe(&e), "cannot check an API key");
+            Err(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            ))
+        }
+    }
+}
+
+/// The type of the operation `request` selects, after the shape guard (length, tokens, fields
+/// with fragments expanded, aliases, directives); a query that does not parse is an error. The
+/// parsed document stays in the request, so the schema does not parse it again.
+fn operation_type(
+    request: &mut Request,
+    limits: &ShapeLimits,
+) -> Result<OperationType, ServerError> {
     let name = request.operation_name.clone();
+    if let Err(refused) = guard::check(&request.query, name.as_deref(), limits) {
+        let mut e = ServerError::new(refused.message, None);
+        e.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "GRAPHQL_VALIDATION_FAILED");
+        return Err(e);
+    }
     let doc = request.parsed_query().map_err(|mut e| {
         e.extensions
             .get_or_insert_with(Default::default)
@@ -207,20 +265,24 @@ pub async fn post_graphql(
         Ok(b) => b,
         Err(refusal) => return refusal.into_response(media),
     };
+    let viewer = match identify(&state, &headers).await {
+        Ok(v) => v,
+        Err(refusal) => return refusal.into_response(media),
+    };
     match batch {
         BatchRequest::Single(mut request) => {
-            if let Err(parse_error) = operation_type(&mut request) {
+            if let Err(parse_error) = operation_type(&mut request, &state.shape) {
                 return respond(Response::from_errors(vec![parse_error]), media);
             }
-            let response = execute(&state.schema, request, &state.db).await;
+            let response = execute(&state.schema, request, &state.db, viewer).await;
             respond(response, media)
         }
         BatchRequest::Batch(requests) => {
             let mut out = Vec::with_capacity(requests.len());
             for mut request in requests {
-                let response = match operation_type(&mut request) {
+                let response = match operation_type(&mut request, &state.shape) {
                     Err(parse_error) => Response::from_errors(vec![parse_error]),
-                    Ok(_) => execute(&state.schema, request, &state.db).await,
+                    Ok(_) => execute(&state.schema, request, &state.db, viewer).await,
                 };
                 out.push(response_json(response).1);
             }

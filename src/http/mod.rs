@@ -18,7 +18,7 @@ use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::Tra
 
 use crate::{
     config::Config,
-    graphql::{AppSchema, QueryLimits, build_schema},
+    graphql::{AppSchema, SchemaOptions, build_schema, guard::ShapeLimits},
 };
 
 /// What every handler shares.
@@ -27,18 +27,28 @@ pub struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
     max_batch_size: usize,
+    shape: ShapeLimits,
 }
 
 /// The whole HTTP application over `db`, configured by `config`.
 pub fn router(db: DatabaseConnection, config: &Config) -> Router {
-    let limits = QueryLimits {
+    let options = SchemaOptions {
         depth: config.max_query_depth,
         complexity: config.max_query_complexity,
+        introspection: config.introspection_enabled(),
+        suggestions: config.suggestions_enabled(),
     };
     let state = Arc::new(AppState {
-        schema: build_schema(db.clone(), limits),
+        schema: build_schema(db.clone(), options),
         db,
         max_batch_size: config.max_batch_size,
+        shape: ShapeLimits {
+            max_length: config.max_query_length,
+            max_tokens: config.max_query_tokens,
+            max_aliases: config.max_query_aliases,
+            max_directives: config.max_query_directives,
+            max_fields: config.max_query_fields,
+        },
     });
     Router::new()
         .route(

@@ -77,9 +77,51 @@ fn migrate_status_lists_every_migration() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&status.stdout);
+    let all = <migration::Migrator as migration::MigratorTrait>::migrations().len();
+    assert!(all >= 5);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("Applied")).count(),
-        4,
+        all,
         "{text}"
     );
+}
+
+#[test]
+fn keys_create_prints_the_token_once_and_list_and_revoke_manage_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display());
+    let run = |args: &[&str]| {
+        let out = bin()
+            .args(args)
+            .args(["--database-url", &db])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+
+    let (ok, token) = run(&["keys", "create", "--role", "editor", "--name", "desk"]);
+    let token = token.trim().to_owned();
+    assert!(ok && token.starts_with("cak_"), "{token}");
+
+    let (ok, list) = run(&["keys", "list"]);
+    assert!(ok);
+    assert!(
+        list.contains("editor") && list.contains("desk") && list.contains("active"),
+        "{list}"
+    );
+    assert!(
+        !list.contains(&token),
+        "the full token must never be shown again"
+    );
+
+    let (ok, _) = run(&["keys", "revoke", "1"]);
+    assert!(ok);
+    let (_, list) = run(&["keys", "list"]);
+    assert!(list.contains("revoked"), "{list}");
+
+    let (ok, _) = run(&["keys", "create", "--role", "author"]);
+    assert!(!ok, "an author key without --author is refused");
 }

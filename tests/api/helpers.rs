@@ -198,6 +198,23 @@ impl TestApp {
         serde_json::from_str(&body).expect("JSON response")
     }
 
+    /// POSTs a GraphQL query with `Authorization: Bearer <token>`; returns status and JSON.
+    pub async fn graphql_as(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let req = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::from(body))
+            .expect("request");
+        let (status, _, body) = self.send(req).await;
+        (status, serde_json::from_str(&body).expect("JSON response"))
+    }
+
     /// Like `graphql`, asserting there are no errors; returns `data`.
     pub async fn graphql_ok(&self, query: &str, variables: Value) -> Value {
         let resp = self.graphql(query, variables).await;

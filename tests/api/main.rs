@@ -10,9 +10,11 @@
 mod helpers;
 
 mod articles;
+mod auth;
 mod cli;
 mod http;
 mod import;
+mod limits;
 mod loaders;
 mod pagination;
 mod schema;

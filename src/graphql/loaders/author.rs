@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use chrono::{DateTime, Utc};
 use entity::author;
 use sea_orm::DatabaseConnection;
 
-use crate::{db, error::AppError};
+use crate::{
+    db::{self, article::Visibility},
+    error::AppError,
+};
 
 /// Authors by id.
 pub struct AuthorLoader {
@@ -31,16 +33,16 @@ impl Loader<i32> for AuthorLoader {
     }
 }
 
-/// Visible article counts by author id (0 for authors without any).
+/// Article counts (of what the reader may see) by author id (0 for authors without any).
 pub struct ArticleCountByAuthorLoader {
     db: DatabaseConnection,
-    now: DateTime<Utc>,
+    vis: Visibility,
 }
 
 impl ArticleCountByAuthorLoader {
-    /// A loader over `db`, counting what is visible at `now`.
-    pub fn new(db: DatabaseConnection, now: DateTime<Utc>) -> Self {
-        Self { db, now }
+    /// A loader over `db`, counting what `vis` allows.
+    pub fn new(db: DatabaseConnection, vis: Visibility) -> Self {
+        Self { db, vis }
     }
 }
 
@@ -49,7 +51,7 @@ impl Loader<i32> for ArticleCountByAuthorLoader {
     type Error = AppError;
 
     async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, i64>, Self::Error> {
-        let mut counts = db::article::count_visible_by_author(&self.db, ids, self.now).await?;
+        let mut counts = db::article::count_visible_by_author(&self.db, ids, self.vis).await?;
         for id in ids {
             counts.entry(*id).or_insert(0);
         }

@@ -12,8 +12,9 @@ use async_graphql::{
     Request,
     dataloader::{DataLoader, Loader},
 };
-use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
+
+use crate::db::article::Visibility;
 
 pub use article::TagsByArticleLoader;
 pub use author::{ArticleCountByAuthorLoader, AuthorLoader};
@@ -21,20 +22,20 @@ pub use batch::{BatchQueue, drive};
 pub use tag::ArticleCountByTagLoader;
 
 /// Adds a fresh set of loaders to `req`, all feeding `queue` (run the execution under
-/// [`drive`]). `now` fixes what the counting loaders treat as visible.
+/// [`drive`]). `vis` is what the counting loaders count.
 pub fn register(
     req: Request,
     db: &DatabaseConnection,
-    now: DateTime<Utc>,
+    vis: Visibility,
     queue: &BatchQueue,
 ) -> Request {
     req.data(loader(AuthorLoader::new(db.clone()), queue))
         .data(loader(TagsByArticleLoader::new(db.clone()), queue))
         .data(loader(
-            ArticleCountByAuthorLoader::new(db.clone(), now),
+            ArticleCountByAuthorLoader::new(db.clone(), vis),
             queue,
         ))
-        .data(loader(ArticleCountByTagLoader::new(db.clone(), now), queue))
+        .data(loader(ArticleCountByTagLoader::new(db.clone(), vis), queue))
 }
 
 /// A loader whose fetches wait in `queue` (no timer: the queue decides when they run).

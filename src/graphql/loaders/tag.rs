@@ -3,21 +3,23 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::{db, error::AppError};
+use crate::{
+    db::{self, article::Visibility},
+    error::AppError,
+};
 
-/// Visible article counts by tag id (0 for tags without any).
+/// Article counts (of what the reader may see) by tag id (0 for tags without any).
 pub struct ArticleCountByTagLoader {
     db: DatabaseConnection,
-    now: DateTime<Utc>,
+    vis: Visibility,
 }
 
 impl ArticleCountByTagLoader {
-    /// A loader over `db`, counting what is visible at `now`.
-    pub fn new(db: DatabaseConnection, now: DateTime<Utc>) -> Self {
-        Self { db, now }
+    /// A loader over `db`, counting what `vis` allows.
+    pub fn new(db: DatabaseConnection, vis: Visibility) -> Self {
+        Self { db, vis }
     }
 }
 
@@ -26,7 +28,7 @@ impl Loader<i32> for ArticleCountByTagLoader {
     type Error = AppError;
 
     async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, i64>, Self::Error> {
-        let mut counts = db::article::count_visible_by_tag(&self.db, ids, self.now).await?;
+        let mut counts = db::article::count_visible_by_tag(&self.db, ids, self.vis).await?;
         for id in ids {
             counts.entry(*id).or_insert(0);
         }

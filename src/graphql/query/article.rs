@@ -7,11 +7,11 @@ use crate::{
     domain::{self, page::PageArgs},
     error::AppError,
     graphql::{
-        now,
         types::{
             Article, ArticleConnection, ArticleFilterInput, ArticleOrderInput, NodeId, NodeKind,
             article_connection,
         },
+        visibility,
     },
 };
 
@@ -31,10 +31,10 @@ impl ArticleQuery {
     ) -> async_graphql::Result<Option<Article>> {
         let db = ctx.data::<DatabaseConnection>()?;
         let model = match (slug, id) {
-            (Some(slug), None) => domain::article::get_by_slug(db, &slug, now(ctx)).await?,
+            (Some(slug), None) => domain::article::get_by_slug(db, &slug, visibility(ctx)).await?,
             (None, Some(id)) => {
                 let id = NodeId::decode_as(&id, NodeKind::Article)?;
-                domain::article::get_by_id(db, id, now(ctx)).await?
+                domain::article::get_by_id(db, id, visibility(ctx)).await?
             }
             _ => return Err(AppError::bad_input("give exactly one of `slug` and `id`").into()),
         };

@@ -4,6 +4,7 @@ mod article;
 mod author;
 mod node;
 mod tag;
+mod viewer;
 
 use async_graphql::MergedObject;
 
@@ -14,4 +15,5 @@ pub struct Query(
     author::AuthorQuery,
     tag::TagQuery,
     node::NodeQuery,
+    viewer::ViewerQuery,
 );

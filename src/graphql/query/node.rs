@@ -9,8 +9,8 @@ use crate::{
     domain,
     error::AppError,
     graphql::{
-        now,
         types::{Article, Author, Node, NodeId, NodeKind, Tag},
+        visibility,
     },
 };
 
@@ -60,7 +60,7 @@ async fn fetch(ctx: &Context<'_>, ids: &[ID]) -> async_graphql::Result<Vec<Optio
     let mut found: HashMap<NodeId, Node> = HashMap::new();
     let articles = of_kind(NodeKind::Article);
     if !articles.is_empty() {
-        for a in domain::article::find_visible_by_ids(db, &articles, now(ctx)).await? {
+        for a in domain::article::find_visible_by_ids(db, &articles, visibility(ctx)).await? {
             found.insert(
                 NodeId {
                     kind: NodeKind::Article,

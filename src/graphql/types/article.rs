@@ -329,7 +329,8 @@ pub(crate) async fn article_connection(
     let filter = crate::domain::article::normalize_filter(filter)?;
     let order = order.map(ArticleOrder::from).unwrap_or_default();
     let page =
-        crate::domain::article::list(db, &filter, order, &page, crate::graphql::now(ctx)).await?;
+        crate::domain::article::list(db, &filter, order, &page, crate::graphql::visibility(ctx))
+            .await?;
     Ok(super::connection(
         page,
         super::TotalCount::Articles(filter),

@@ -10,7 +10,7 @@ use super::{Article, Author, Tag};
 use crate::{
     db::article::ArticleFilter,
     domain::{self, page::Page},
-    graphql::now,
+    graphql::visibility,
 };
 
 /// A page of articles.
@@ -36,7 +36,7 @@ impl TotalCount {
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         let db = ctx.data::<DatabaseConnection>()?;
         Ok(match self {
-            Self::Articles(filter) => domain::article::count(db, filter, now(ctx)).await?,
+            Self::Articles(filter) => domain::article::count(db, filter, visibility(ctx)).await?,
             Self::Authors => domain::author::count(db).await?,
             Self::Tags => domain::tag::count(db).await?,
         })
