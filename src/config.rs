@@ -110,6 +110,24 @@ pub struct Config {
     #[arg(long, env = "MAX_QUERY_FIELDS", default_value_t = 5_000, global = true)]
     pub max_query_fields: usize,
 
+    /// Largest article body (markdown), in bytes.
+    #[arg(long, env = "MAX_ARTICLE_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_article_bytes: usize,
+
+    /// `recordView` calls allowed per client address per minute.
+    #[arg(
+        long,
+        env = "VIEW_RATE_PER_MINUTE",
+        default_value_t = 120,
+        global = true
+    )]
+    pub view_rate_per_minute: u32,
+
+    /// Secret that signs preview tokens; every process behind one address needs the same one.
+    /// Unset: a random secret per process (tokens die with it).
+    #[arg(long, env = "PREVIEW_SECRET", global = true, hide_env_values = true)]
+    pub preview_secret: Option<String>,
+
     /// Preset for introspection, field suggestions and log format.
     #[arg(long, env = "PROFILE", value_enum, default_value_t = Profile::Development, global = true)]
     pub profile: Profile,
@@ -146,6 +164,9 @@ impl Config {
             max_query_aliases: 30,
             max_query_directives: 50,
             max_query_fields: 5_000,
+            max_article_bytes: 1024 * 1024,
+            view_rate_per_minute: 120,
+            preview_secret: None,
             profile: Profile::Development,
             introspection: None,
             field_suggestions: None,

@@ -12,6 +12,12 @@ pub enum AppError {
     /// The input is malformed or outside a limit.
     #[error("{0}")]
     BadUserInput(String),
+    /// One input field is invalid; `field` is its path, e.g. `input.title`.
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    /// Too many requests of this kind from this client; retry later.
+    #[error("{0}")]
+    RateLimited(String),
     /// The request conflicts with the current state (a taken slug, a stale version).
     #[error("{0}")]
     Conflict(String),
@@ -34,7 +40,8 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "NOT_FOUND",
-            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::BadUserInput(_) | Self::InvalidField { .. } => "BAD_USER_INPUT",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::Conflict(_) => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
@@ -45,6 +52,14 @@ impl AppError {
     /// Shorthand for a `BadUserInput` error.
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput(message.into())
+    }
+
+    /// Shorthand for an `InvalidField` error.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// Shorthand for a `NotFound` error.

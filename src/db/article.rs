@@ -315,3 +315,118 @@ pub async fn tag_ids_of(conn: &impl ConnectionTrait, article_id: i32) -> AppResu
         .all(conn)
         .await?)
 }
+
+/// The article with this id, whatever its state.
+pub async fn find_by_id(conn: &impl ConnectionTrait, id: i32) -> AppResult<Option<article::Model>> {
+    Ok(article::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// Writes `changes` only if the article is still at `expected_version`; returns whether it was.
+pub async fn update_if_version(
+    conn: &impl ConnectionTrait,
+    id: i32,
+    expected_version: i32,
+    changes: article::ActiveModel,
+) -> AppResult<bool> {
+    let result = article::Entity::update_many()
+        .set(changes)
+        .filter(article::Column::Id.eq(id))
+        .filter(article::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await
+        .on_unique_violation(|| {
+            crate::error::AppError::invalid("input.slug", "another article has this slug")
+        })?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes an article (its tag links go with it); returns whether it existed.
+pub async fn delete(conn: &impl ConnectionTrait, id: i32) -> AppResult<bool> {
+    article_tag::Entity::delete_many()
+        .filter(article_tag::Column::ArticleId.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(article::Entity::delete_by_id(id)
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// A counter of an article.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    /// `view_count`.
+    Views,
+    /// `like_count`.
+    Likes,
+    /// `collect_count`.
+    Collects,
+}
+
+/// Adds `delta` to a counter in one atomic statement (never below zero), for an article `vis`
+/// allows; returns the updated article, or `None` when there is no such visible article.
+pub async fn bump(
+    conn: &impl ConnectionTrait,
+    id: i32,
+    counter: Counter,
+    delta: i64,
+    vis: Visibility,
+) -> AppResult<Option<article::Model>> {
+    let col = match counter {
+        Counter::Views => article::Column::ViewCount,
+        Counter::Likes => article::Column::LikeCount,
+        Counter::Collects => article::Column::CollectCount,
+    };
+    let current = Expr::col((article::Entity, col));
+    // CASE keeps the arithmetic inside the UPDATE on both backends (no GREATEST in SQLite).
+    let value = Expr::case(current.clone().add(delta).lt(0), 0).finally(current.add(delta));
+    let rows = article::Entity::update_many()
+        .col_expr(col, value.into())
+        .filter(article::Column::Id.eq(id))
+        .filter(vis.condition())
+        .exec_with_returning(conn)
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Moves every article of `from` to `to`; returns how many moved.
+pub async fn reassign_author(conn: &impl ConnectionTrait, from: i32, to: i32) -> AppResult<u64> {
+    Ok(article::Entity::update_many()
+        .col_expr(article::Column::AuthorId, Expr::value(to))
+        .filter(article::Column::AuthorId.eq(from))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// How many articles (in any state) an author has.
+pub async fn count_by_author(conn: &impl ConnectionTrait, author_id: i32) -> AppResult<u64> {
+    Ok(article::Entity::find()
+        .filter(article::Column::AuthorId.eq(author_id))
+        .count(conn)
+        .await?)
+}
+
+/// Re-labels every article tagged `from` with `into` (articles with both keep one `into`).
+pub async fn merge_tag_links(conn: &impl ConnectionTrait, from: i32, into: i32) -> AppResult<()> {
+    article_tag::Entity::delete_many()
+        .filter(article_tag::Column::TagId.eq(from))
+        .filter(
+            article_tag::Column::ArticleId.in_subquery(
+                Query::select()
+                    .column(article_tag::Column::ArticleId)
+                    .from(article_tag::Entity)
+                    .and_where(article_tag::Column::TagId.eq(into))
+                    .to_owned(),
+            ),
+        )
+        .exec(conn)
+        .await?;
+    article_tag::Entity::update_many()
+        .col_expr(article_tag::Column::TagId, Expr::value(into))
+        .filter(article_tag::Column::TagId.eq(from))
+        .exec(conn)
+        .await?;
+    Ok(())
+}

@@ -80,3 +80,17 @@ pub async fn update(
         AppError::Conflict("an author with this slug or profile URL exists".into())
     })
 }
+
+/// The author with this id.
+pub async fn find_by_id(conn: &impl ConnectionTrait, id: i32) -> AppResult<Option<author::Model>> {
+    Ok(author::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// Deletes an author (who must have no articles left); returns whether it existed.
+pub async fn delete(conn: &impl ConnectionTrait, id: i32) -> AppResult<bool> {
+    Ok(author::Entity::delete_by_id(id)
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}

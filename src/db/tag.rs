@@ -60,3 +60,43 @@ pub async fn insert(conn: &impl ConnectionTrait, slug: &str, name: &str) -> AppR
     .await
     .on_unique_violation(|| AppError::Conflict(format!("tag `{slug}` exists")))
 }
+
+/// The tags with these slugs (missing ones are left out).
+pub async fn find_by_slugs(
+    conn: &impl ConnectionTrait,
+    slugs: &[String],
+) -> AppResult<Vec<tag::Model>> {
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tag::Entity::find()
+        .filter(tag::Column::Slug.is_in(slugs.iter().map(String::as_str)))
+        .all(conn)
+        .await?)
+}
+
+/// Writes the changed fields of a tag.
+pub async fn update(conn: &impl ConnectionTrait, model: tag::ActiveModel) -> AppResult<tag::Model> {
+    model
+        .update(conn)
+        .await
+        .on_unique_violation(|| AppError::invalid("input.slug", "another tag has this slug"))
+}
+
+/// Deletes a tag (its article links go with it); returns whether it existed.
+pub async fn delete(conn: &impl ConnectionTrait, id: i32) -> AppResult<bool> {
+    entity::article_tag::Entity::delete_many()
+        .filter(entity::article_tag::Column::TagId.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(tag::Entity::delete_by_id(id)
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// The tag with this id.
+pub async fn find_by_id(conn: &impl ConnectionTrait, id: i32) -> AppResult<Option<tag::Model>> {
+    Ok(tag::Entity::find_by_id(id).one(conn).await?)
+}

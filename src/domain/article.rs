@@ -2,13 +2,17 @@
 //! idempotent import upsert that keeps derived data (HTML, word count, reading time) right.
 
 use chrono::{DateTime, Utc};
-use entity::article::{self, Status};
-use sea_orm::{ConnectionTrait, Set};
+use entity::{
+    api_key::Role,
+    article::{self, Status},
+};
+use sea_orm::{ConnectionTrait, Set, TransactionSession, TransactionTrait};
 
 use super::{
+    auth::Viewer,
     author, markdown,
     page::{self, Page, PageArgs, Sort, SortKind, SortValue},
-    tag,
+    tag, validate,
 };
 use crate::{
     db::{
@@ -371,4 +375,459 @@ mod tests {
         );
         assert_eq!(import_slug("not a url", "Hello World"), "hello-world");
     }
+}
+
+/// A change to a nullable field: leave it, clear it, or set it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    /// Leave as is.
+    #[default]
+    Keep,
+    /// Set to null.
+    Clear,
+    /// Set to this.
+    Set(T),
+}
+
+/// The fields of a new article, or the changes to one (`None` / `Keep`: unchanged).
+#[derive(Clone, Debug, Default)]
+pub struct ArticleInput {
+    /// Slug; derived from the title when a new article has none.
+    pub slug: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Markdown body.
+    pub body: Option<String>,
+    /// Lead.
+    pub summary: Patch<String>,
+    /// Category.
+    pub category: Patch<String>,
+    /// Author (editors and admins choose; an author key writes as itself).
+    pub author_slug: Option<String>,
+    /// Tags, in order.
+    pub tag_slugs: Option<Vec<String>>,
+    /// Cover image URL.
+    pub cover_image_url: Patch<String>,
+}
+
+/// Derived data of a body: sanitized HTML, word count, reading time.
+struct Derived {
+    html: String,
+    words: i32,
+    minutes: i32,
+}
+
+fn derive(body: &str) -> Derived {
+    let words = markdown::word_count(&markdown::plain_text(body));
+    Derived {
+        html: markdown::render_html(body),
+        words: i32::try_from(words).unwrap_or(i32::MAX),
+        minutes: markdown::reading_time_minutes(words),
+    }
+}
+
+fn patch_text(field: &str, p: &Patch<String>, max: usize) -> AppResult<Patch<String>> {
+    Ok(match p {
+        Patch::Keep => Patch::Keep,
+        Patch::Clear => Patch::Clear,
+        Patch::Set(v) => match validate::optional_text(field, Some(v), max)? {
+            Some(v) => Patch::Set(v),
+            None => Patch::Clear,
+        },
+    })
+}
+
+fn patch_url(field: &str, p: &Patch<String>) -> AppResult<Patch<String>> {
+    Ok(match p {
+        Patch::Keep => Patch::Keep,
+        Patch::Clear => Patch::Clear,
+        Patch::Set(v) => match validate::url(field, Some(v))? {
+            Some(v) => Patch::Set(v),
+            None => Patch::Clear,
+        },
+    })
+}
+
+fn apply<T: Clone>(p: &Patch<T>, current: Option<T>) -> Option<T> {
+    match p {
+        Patch::Keep => current,
+        Patch::Clear => None,
+        Patch::Set(v) => Some(v.clone()),
+    }
+}
+
+/// The ids of tags named by slug, in order; an unknown one is `BAD_USER_INPUT` on `field`.
+async fn resolve_tags(
+    conn: &impl ConnectionTrait,
+    field: &str,
+    slugs: &[String],
+) -> AppResult<Vec<i32>> {
+    let slugs = validate::tag_slugs(field, slugs)?;
+    let found = db::tag::find_by_slugs(conn, &slugs).await?;
+    slugs
+        .iter()
+        .map(|s| {
+            found
+                .iter()
+                .find(|t| &t.slug == s)
+                .map(|t| t.id)
+                .ok_or_else(|| AppError::invalid(field, format!("unknown tag `{s}`")))
+        })
+        .collect()
+}
+
+/// The author an article is written as: an author key writes as itself; editors and admins
+/// must name one.
+async fn resolve_author(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    slug: Option<&str>,
+) -> AppResult<i32> {
+    let (role, own) = viewer.require_key()?;
+    if role == Role::Author {
+        let own = own.ok_or_else(|| AppError::Forbidden("this author key has no author".into()))?;
+        if let Some(slug) = slug {
+            let named = db::author::find_by_slug(conn, slug.trim()).await?;
+            if named.map(|a| a.id) != Some(own) {
+                return Err(AppError::Forbidden(
+                    "an author key writes as its own author only".into(),
+                ));
+            }
+        }
+        return Ok(own);
+    }
+    let slug = slug.ok_or_else(|| AppError::invalid("input.authorSlug", "name the author"))?;
+    db::author::find_by_slug(conn, slug.trim())
+        .await?
+        .map(|a| a.id)
+        .ok_or_else(|| AppError::invalid("input.authorSlug", format!("unknown author `{slug}`")))
+}
+
+/// Creates a draft. Authentication comes first, then validation; nothing is written unless
+/// everything is valid.
+pub async fn create(
+    db: &impl TransactionTrait,
+    viewer: Viewer,
+    input: &ArticleInput,
+    max_body_bytes: usize,
+) -> AppResult<article::Model> {
+    viewer.require_key()?;
+    let title = validate::text(
+        "input.title",
+        input.title.as_deref().unwrap_or_default(),
+        validate::MAX_TITLE_CHARS,
+    )?;
+    let body = validate::body(
+        "input.body",
+        input.body.as_deref().unwrap_or_default(),
+        max_body_bytes,
+    )?;
+    let summary = apply(
+        &patch_text("input.summary", &input.summary, validate::MAX_SUMMARY_CHARS)?,
+        None,
+    );
+    let category = apply(
+        &patch_text("input.category", &input.category, validate::MAX_NAME_CHARS)?,
+        None,
+    );
+    let cover = apply(
+        &patch_url("input.coverImageUrl", &input.cover_image_url)?,
+        None,
+    );
+    let slug = input
+        .slug
+        .as_deref()
+        .map(|s| validate::slug("input.slug", s))
+        .transpose()?;
+    let txn = db.begin().await?;
+    let author_id = resolve_author(&txn, viewer, input.author_slug.as_deref()).await?;
+    let tag_ids = match &input.tag_slugs {
+        Some(slugs) => resolve_tags(&txn, "input.tagSlugs", slugs).await?,
+        None => Vec::new(),
+    };
+    let slug = match slug {
+        Some(s) => {
+            if db::article::slug_taken(&txn, &s, None).await? {
+                return Err(AppError::Conflict(format!("slug `{s}` is taken")));
+            }
+            s
+        }
+        None => {
+            free_article_slug(
+                &txn,
+                &markdown::slugify(&title)
+                    .chars()
+                    .take(80)
+                    .collect::<String>(),
+            )
+            .await?
+        }
+    };
+    let derived = derive(&body);
+    let now = Utc::now();
+    let created = db::article::insert(
+        &txn,
+        article::ActiveModel {
+            slug: Set(slug),
+            title: Set(title),
+            summary: Set(summary),
+            body: Set(body),
+            body_html: Set(derived.html),
+            category: Set(category),
+            status: Set(Status::Draft),
+            published_at: Set(None),
+            author_id: Set(author_id),
+            cover_image_url: Set(cover),
+            original_url: Set(None),
+            reading_time_minutes: Set(derived.minutes),
+            word_count: Set(derived.words),
+            view_count: Set(0),
+            like_count: Set(0),
+            collect_count: Set(0),
+            comment_count: Set(0),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
+    db::article::set_tags(&txn, created.id, &tag_ids).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// The article `id` as `viewer` may change it: missing or invisible is `NOT_FOUND`; visible
+/// but someone else's (for an author key) is `FORBIDDEN`.
+async fn editable(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+) -> AppResult<article::Model> {
+    viewer.require_key()?;
+    let vis = viewer.visibility(super::request_time());
+    let article = db::article::find_visible_by_ids(conn, &[id], vis)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("article", id.to_string()))?;
+    viewer.require_editor_of(article.author_id)?;
+    Ok(article)
+}
+
+/// Writes `changes` (plus version and updated_at) if the article is still at
+/// `expected_version`; a stale version is `CONFLICT`.
+async fn write_versioned(
+    conn: &impl ConnectionTrait,
+    current: &article::Model,
+    expected_version: i32,
+    mut changes: article::ActiveModel,
+) -> AppResult<article::Model> {
+    changes.version = Set(expected_version + 1);
+    changes.updated_at = Set(Utc::now());
+    if !db::article::update_if_version(conn, current.id, expected_version, changes).await? {
+        return Err(AppError::Conflict(format!(
+            "article changed since version {expected_version}; it is at version {}: reload and retry",
+            current.version
+        )));
+    }
+    db::article::find_by_id(conn, current.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("article", current.id.to_string()))
+}
+
+/// Applies `input` to an article at `expected_version`.
+pub async fn update(
+    db: &impl TransactionTrait,
+    viewer: Viewer,
+    id: i32,
+    input: &ArticleInput,
+    expected_version: i32,
+    max_body_bytes: usize,
+) -> AppResult<article::Model> {
+    viewer.require_key()?;
+    let title = input
+        .title
+        .as_deref()
+        .map(|t| validate::text("input.title", t, validate::MAX_TITLE_CHARS))
+        .transpose()?;
+    let body = input
+        .body
+        .as_deref()
+        .map(|b| validate::body("input.body", b, max_body_bytes))
+        .transpose()?;
+    let summary = patch_text("input.summary", &input.summary, validate::MAX_SUMMARY_CHARS)?;
+    let category = patch_text("input.category", &input.category, validate::MAX_NAME_CHARS)?;
+    let cover = patch_url("input.coverImageUrl", &input.cover_image_url)?;
+    let slug = input
+        .slug
+        .as_deref()
+        .map(|s| validate::slug("input.slug", s))
+        .transpose()?;
+    let txn = db.begin().await?;
+    let current = editable(&txn, viewer, id).await?;
+    let mut changes = article::ActiveModel::default();
+    if let Some(slug) = input.author_slug.as_deref() {
+        changes.author_id = Set(resolve_author(&txn, viewer, Some(slug)).await?);
+    }
+    if let Some(slugs) = &input.tag_slugs {
+        let ids = resolve_tags(&txn, "input.tagSlugs", slugs).await?;
+        db::article::set_tags(&txn, current.id, &ids).await?;
+    }
+    if let Some(slug) = slug {
+        if db::article::slug_taken(&txn, &slug, Some(current.id)).await? {
+            return Err(AppError::Conflict(format!("slug `{slug}` is taken")));
+        }
+        changes.slug = Set(slug);
+    }
+    if let Some(title) = title {
+        changes.title = Set(title);
+    }
+    if let Some(body) = body {
+        let derived = derive(&body);
+        changes.body = Set(body);
+        changes.body_html = Set(derived.html);
+        changes.word_count = Set(derived.words);
+        changes.reading_time_minutes = Set(derived.minutes);
+    }
+    if summary != Patch::Keep {
+        changes.summary = Set(apply(&summary, None));
+    }
+    if category != Patch::Keep {
+        changes.category = Set(apply(&category, None));
+    }
+    if cover != Patch::Keep {
+        changes.cover_image_url = Set(apply(&cover, None));
+    }
+    let updated = write_versioned(&txn, &current, expected_version, changes).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Replaces an article's tags (order kept); bumps its version.
+pub async fn set_tags(
+    db: &impl TransactionTrait,
+    viewer: Viewer,
+    id: i32,
+    tag_slugs: &[String],
+) -> AppResult<article::Model> {
+    viewer.require_key()?;
+    let txn = db.begin().await?;
+    let current = editable(&txn, viewer, id).await?;
+    let ids = resolve_tags(&txn, "tagSlugs", tag_slugs).await?;
+    db::article::set_tags(&txn, current.id, &ids).await?;
+    let updated = write_versioned(
+        &txn,
+        &current,
+        current.version,
+        article::ActiveModel::default(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Editorial state changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// Public now, or at a future instant.
+    Publish(Option<DateTime<Utc>>),
+    /// Back to draft.
+    Unpublish,
+    /// Withdrawn.
+    Archive,
+}
+
+/// Publishes, unpublishes or archives an article (editors and admins). A scheduled article
+/// becomes visible at its time with no job having to run: visibility compares with "now".
+pub async fn transition(
+    db: &impl TransactionTrait,
+    viewer: Viewer,
+    id: i32,
+    to: Transition,
+) -> AppResult<article::Model> {
+    viewer.require_editor()?;
+    let now = Utc::now();
+    if let Transition::Publish(Some(at)) = to
+        && at <= now
+    {
+        return Err(AppError::invalid(
+            "publishAt",
+            "must be in the future; omit it to publish now",
+        ));
+    }
+    let txn = db.begin().await?;
+    let current = editable(&txn, viewer, id).await?;
+    let mut changes = article::ActiveModel::default();
+    match to {
+        Transition::Publish(at) => {
+            changes.status = Set(Status::Published);
+            changes.published_at = Set(Some(at.unwrap_or_else(super::request_time)));
+        }
+        Transition::Unpublish => {
+            changes.status = Set(Status::Draft);
+            changes.published_at = Set(None);
+        }
+        Transition::Archive => {
+            changes.status = Set(Status::Archived);
+        }
+    }
+    let updated = write_versioned(&txn, &current, current.version, changes).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes an article: editors and admins any, an author key its own drafts.
+pub async fn delete(db: &impl TransactionTrait, viewer: Viewer, id: i32) -> AppResult<i32> {
+    viewer.require_key()?;
+    let txn = db.begin().await?;
+    let current = editable(&txn, viewer, id).await?;
+    if matches!(viewer.require_key()?, (Role::Author, _)) && current.status != Status::Draft {
+        return Err(AppError::Forbidden(
+            "an author key may delete its own drafts only".into(),
+        ));
+    }
+    db::article::delete(&txn, current.id).await?;
+    txn.commit().await?;
+    Ok(current.id)
+}
+
+/// Counter changes clients make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CounterChange {
+    /// One more view (anonymous callers allowed).
+    View,
+    /// Like / unlike.
+    Like(bool),
+    /// Collect (bookmark) / uncollect.
+    Collect(bool),
+}
+
+/// Applies a counter change in one atomic statement; the article must be visible to `viewer`.
+pub async fn bump_counter(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+    change: CounterChange,
+) -> AppResult<article::Model> {
+    let (counter, delta) = match change {
+        CounterChange::View => (db::article::Counter::Views, 1),
+        CounterChange::Like(on) => {
+            viewer.require_key()?;
+            (db::article::Counter::Likes, if on { 1 } else { -1 })
+        }
+        CounterChange::Collect(on) => {
+            viewer.require_key()?;
+            (db::article::Counter::Collects, if on { 1 } else { -1 })
+        }
+    };
+    db::article::bump(
+        conn,
+        id,
+        counter,
+        delta,
+        viewer.visibility(super::request_time()),
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("article", id.to_string()))
 }

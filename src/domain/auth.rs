@@ -50,6 +50,50 @@ impl Viewer {
     }
 }
 
+impl Viewer {
+    /// The key's role and author; anonymous callers are `UNAUTHENTICATED`.
+    pub fn require_key(self) -> AppResult<(Role, Option<i32>)> {
+        match self {
+            Self::Anonymous => Err(AppError::Unauthenticated(
+                "this needs an API key: send `Authorization: Bearer <token>`".into(),
+            )),
+            Self::Key {
+                role, author_id, ..
+            } => Ok((role, author_id)),
+        }
+    }
+
+    /// Editors and admins pass; authors are `FORBIDDEN`.
+    pub fn require_editor(self) -> AppResult<()> {
+        match self.require_key()? {
+            (Role::Admin | Role::Editor, _) => Ok(()),
+            (Role::Author, _) => Err(AppError::Forbidden(
+                "only editors and admins may do this".into(),
+            )),
+        }
+    }
+
+    /// Admins pass; everyone else is `FORBIDDEN`.
+    pub fn require_admin(self) -> AppResult<()> {
+        match self.require_key()? {
+            (Role::Admin, _) => Ok(()),
+            _ => Err(AppError::Forbidden("only admins may do this".into())),
+        }
+    }
+
+    /// Whether this viewer may edit an article by `author_id`: editors and admins may edit
+    /// any, an author only its own.
+    pub fn require_editor_of(self, author_id: i32) -> AppResult<()> {
+        match self.require_key()? {
+            (Role::Admin | Role::Editor, _) => Ok(()),
+            (Role::Author, Some(own)) if own == author_id => Ok(()),
+            (Role::Author, _) => Err(AppError::Forbidden(
+                "an author key may edit its own articles only".into(),
+            )),
+        }
+    }
+}
+
 fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()

@@ -6,7 +6,10 @@ pub mod auth;
 pub mod author;
 pub mod markdown;
 pub mod page;
+pub mod preview;
+pub mod rate_limit;
 pub mod tag;
+pub mod validate;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

@@ -1,11 +1,13 @@
 //! Tags: lookups, listing, and the case-folded "find or create" used by the importer.
 
 use entity::tag;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Set, TransactionSession, TransactionTrait};
 
 use super::{
+    auth::Viewer,
     markdown::slugify,
     page::{self, Page, PageArgs, Sort, SortKind, SortValue},
+    validate,
 };
 use crate::{
     db::{
@@ -74,4 +76,91 @@ pub async fn count(conn: &impl ConnectionTrait) -> AppResult<u64> {
 /// Tags by id (missing ids are left out).
 pub async fn find_by_ids(conn: &impl ConnectionTrait, ids: &[i32]) -> AppResult<Vec<tag::Model>> {
     db::tag::find_by_ids(conn, ids).await
+}
+
+/// Creates a tag (admins); the slug defaults to the case-folded name.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    name: &str,
+    slug: Option<&str>,
+) -> AppResult<tag::Model> {
+    viewer.require_admin()?;
+    let name = validate::text("input.name", name, validate::MAX_NAME_CHARS)?;
+    let slug = match slug {
+        Some(s) => validate::slug("input.slug", s)?,
+        None => validate::slug("input.name", &slug_of(&name))?,
+    };
+    if db::tag::find_by_slug(conn, &slug).await?.is_some() {
+        return Err(AppError::Conflict(format!("tag `{slug}` exists")));
+    }
+    db::tag::insert(conn, &slug, &name).await
+}
+
+/// Renames a tag or changes its slug (admins).
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i32,
+    name: Option<&str>,
+    slug: Option<&str>,
+) -> AppResult<tag::Model> {
+    viewer.require_admin()?;
+    let name = name
+        .map(|n| validate::text("input.name", n, validate::MAX_NAME_CHARS))
+        .transpose()?;
+    let slug = slug.map(|s| validate::slug("input.slug", s)).transpose()?;
+    let current = db::tag::find_by_id(conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("tag", id.to_string()))?;
+    let mut model: tag::ActiveModel = current.into();
+    if let Some(n) = name {
+        model.name = Set(n);
+    }
+    if let Some(s) = slug {
+        model.slug = Set(s);
+    }
+    db::tag::update(conn, model).await
+}
+
+/// Deletes a tag (admins); articles lose it.
+pub async fn delete(db: &impl TransactionTrait, viewer: Viewer, id: i32) -> AppResult<i32> {
+    viewer.require_admin()?;
+    let txn = db.begin().await?;
+    if !db::tag::delete(&txn, id).await? {
+        return Err(AppError::not_found("tag", id.to_string()));
+    }
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Merges tag `from` into `into` (admins): articles keep one copy of `into`; `from` is gone.
+pub async fn merge(
+    db: &impl TransactionTrait,
+    viewer: Viewer,
+    from: &str,
+    into: &str,
+) -> AppResult<tag::Model> {
+    viewer.require_admin()?;
+    let txn = db.begin().await?;
+    let find = |field: &'static str, slug: String| {
+        let txn = &txn;
+        async move {
+            db::tag::find_by_slug(txn, &slug)
+                .await?
+                .ok_or_else(|| AppError::invalid(field, format!("unknown tag `{slug}`")))
+        }
+    };
+    let source = find("from", slug_of(from)).await?;
+    let target = find("into", slug_of(into)).await?;
+    if source.id == target.id {
+        return Err(AppError::invalid(
+            "into",
+            "a tag cannot be merged into itself",
+        ));
+    }
+    db::article::merge_tag_links(&txn, source.id, target.id).await?;
+    db::tag::delete(&txn, source.id).await?;
+    txn.commit().await?;
+    Ok(target)
 }

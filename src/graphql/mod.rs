@@ -3,13 +3,14 @@
 
 pub mod guard;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod types;
 
 use std::sync::Arc;
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, Request, Response, Schema, ServerError,
+    EmptySubscription, Request, Response, Schema, ServerError,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
 };
 use chrono::{DateTime, Utc};
@@ -17,13 +18,14 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     db::article::Visibility,
-    domain::{self, auth::Viewer},
+    domain::{self, auth::Viewer, preview::PreviewKey, rate_limit::RateLimiter},
     error::AppError,
 };
+pub use mutation::Mutation;
 pub use query::Query;
 
 /// The schema type served over HTTP.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits and switches the schema enforces while validating a query.
 #[derive(Clone, Copy, Debug)]
@@ -38,10 +40,38 @@ pub struct SchemaOptions {
     pub suggestions: bool,
 }
 
+/// Limits on writes, shared with the mutation resolvers.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteSettings {
+    /// Largest article body, in bytes.
+    pub max_article_bytes: usize,
+}
+
+/// The client's network address, for per-client limits.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+/// Shared services the resolvers need besides the database.
+pub struct Services {
+    /// Signs and checks preview tokens.
+    pub preview_key: PreviewKey,
+    /// Limits `recordView` per client.
+    pub view_limiter: RateLimiter,
+    /// Write limits.
+    pub write: WriteSettings,
+}
+
 /// Builds the schema over `db`.
-pub fn build_schema(db: DatabaseConnection, options: SchemaOptions) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub fn build_schema(
+    db: DatabaseConnection,
+    options: SchemaOptions,
+    services: Services,
+) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
+        .data(services.preview_key)
+        .data(services.view_limiter)
+        .data(services.write)
         .extension(ErrorCodes)
         .limit_depth(options.depth)
         .limit_complexity(options.complexity);
@@ -56,7 +86,7 @@ pub fn build_schema(db: DatabaseConnection, options: SchemaOptions) -> AppSchema
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn schema_sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }
@@ -72,10 +102,11 @@ pub async fn execute(
     req: Request,
     db: &DatabaseConnection,
     viewer: Viewer,
+    client: ClientAddr,
 ) -> Response {
     let now = domain::request_time();
     let queue = loaders::BatchQueue::default();
-    let req = req.data(RequestTime(now)).data(viewer);
+    let req = req.data(RequestTime(now)).data(viewer).data(client);
     let req = loaders::register(req, db, viewer.visibility(now), &queue);
     loaders::drive(queue, schema.execute(req)).await
 }
@@ -136,7 +167,13 @@ fn tag_error(err: &mut ServerError) {
         _ => {}
     }
     let code = app.code();
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
+    let field = match app {
+        AppError::InvalidField { field, .. } => Some(field.clone()),
+        _ => None,
+    };
+    let ext = err.extensions.get_or_insert_with(Default::default);
+    ext.set("code", code);
+    if let Some(field) = field {
+        ext.set("field", field);
+    }
 }

@@ -2,7 +2,7 @@
 //! not JSON (415), a mutation over GET (405), a batch over the limit or malformed JSON (400);
 //! and no error carries Rust debug text.
 
-use std::{any::Any, sync::Arc};
+use std::{any::Any, net::SocketAddr, sync::Arc};
 
 use async_graphql::{
     BatchRequest, Request, Response, ServerError, Variables,
@@ -11,8 +11,8 @@ use async_graphql::{
 };
 use axum::{
     body::{Body, Bytes},
-    extract::{RawQuery, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{ConnectInfo, RawQuery, State},
+    http::{Extensions, HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response as HttpResponse},
 };
 use serde_json::{Value as Json, json};
@@ -22,7 +22,7 @@ use crate::{
     domain::auth::{self, Viewer},
     error::AppError,
     graphql::{
-        execute,
+        ClientAddr, execute,
         guard::{self, ShapeLimits},
     },
 };
@@ -95,6 +95,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 pub async fn get_graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    extensions: Extensions,
     RawQuery(raw): RawQuery,
 ) -> HttpResponse {
     let media = response_media(&headers);
@@ -176,8 +177,24 @@ pub async fn get_graphql(
         Ok(v) => v,
         Err(refusal) => return refusal.into_response(media),
     };
-    let response = execute(&state.schema, request, &state.db, viewer).await;
+    let response = execute(
+        &state.schema,
+        request,
+        &state.db,
+        viewer,
+        client(&extensions),
+    )
+    .await;
     respond(response, media)
+}
+
+/// The client's address, when the server was started with connection info.
+fn client(extensions: &Extensions) -> ClientAddr {
+    ClientAddr(
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
+    )
 }
 
 /// The viewer named by the `Authorization: Bearer <token>` header; anonymous without one. A
@@ -245,6 +262,7 @@ fn operation_type(
 pub async fn post_graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> HttpResponse {
     let media = response_media(&headers);
@@ -274,7 +292,14 @@ pub async fn post_graphql(
             if let Err(parse_error) = operation_type(&mut request, &state.shape) {
                 return respond(Response::from_errors(vec![parse_error]), media);
             }
-            let response = execute(&state.schema, request, &state.db, viewer).await;
+            let response = execute(
+                &state.schema,
+                request,
+                &state.db,
+                viewer,
+                client(&extensions),
+            )
+            .await;
             respond(response, media)
         }
         BatchRequest::Batch(requests) => {
@@ -282,7 +307,16 @@ pub async fn post_graphql(
             for mut request in requests {
                 let response = match operation_type(&mut request, &state.shape) {
                     Err(parse_error) => Response::from_errors(vec![parse_error]),
-                    Ok(_) => execute(&state.schema, request, &state.db, viewer).await,
+                    Ok(_) => {
+                        execute(
+                            &state.schema,
+                            request,
+                            &state.db,
+                            viewer,
+                            client(&extensions),
+                        )
+                        .await
+                    }
                 };
                 out.push(response_json(response).1);
             }

@@ -18,7 +18,10 @@ use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::Tra
 
 use crate::{
     config::Config,
-    graphql::{AppSchema, SchemaOptions, build_schema, guard::ShapeLimits},
+    domain::{preview::PreviewKey, rate_limit::RateLimiter},
+    graphql::{
+        AppSchema, SchemaOptions, Services, WriteSettings, build_schema, guard::ShapeLimits,
+    },
 };
 
 /// What every handler shares.
@@ -38,8 +41,19 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         introspection: config.introspection_enabled(),
         suggestions: config.suggestions_enabled(),
     };
+    let preview_key = match config.preview_secret.as_deref().filter(|s| !s.is_empty()) {
+        Some(secret) => PreviewKey::from_secret(secret),
+        None => PreviewKey::random(),
+    };
+    let services = Services {
+        preview_key,
+        view_limiter: RateLimiter::per_minute(config.view_rate_per_minute),
+        write: WriteSettings {
+            max_article_bytes: config.max_article_bytes,
+        },
+    };
     let state = Arc::new(AppState {
-        schema: build_schema(db.clone(), options),
+        schema: build_schema(db.clone(), options, services),
         db,
         max_batch_size: config.max_batch_size,
         shape: ShapeLimits {

@@ -33,12 +33,14 @@ macro_rules! db_test {
             $(#[$meta])*
             async fn run($app: $crate::helpers::TestApp) $body
 
-            #[tokio::test]
+            // Multi-threaded: a transaction dropped on an error path rolls back in a spawned task,
+            // which must be able to run while the test thread waits on schema cleanup.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 run($crate::helpers::TestApp::sqlite().await).await;
             }
 
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(app) = $crate::helpers::TestApp::postgres().await {
                     run(app).await;

@@ -16,5 +16,6 @@ mod http;
 mod import;
 mod limits;
 mod loaders;
+mod mutations;
 mod pagination;
 mod schema;

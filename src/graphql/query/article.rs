@@ -4,9 +4,10 @@ use async_graphql::{Context, ID, Object};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    domain::{self, page::PageArgs},
+    domain::{self, page::PageArgs, preview::PreviewKey},
     error::AppError,
     graphql::{
+        now,
         types::{
             Article, ArticleConnection, ArticleFilterInput, ArticleOrderInput, NodeId, NodeKind,
             article_connection,
@@ -21,15 +22,33 @@ pub struct ArticleQuery;
 
 #[Object]
 impl ArticleQuery {
-    /// One published article, by `slug` or by `id` (give exactly one). A missing or unpublished
-    /// article is a NOT_FOUND error.
+    /// One article, by `slug` or by `id` (give exactly one). A missing article, or one the
+    /// caller may not see, is a NOT_FOUND error. With a `previewToken` the article it was issued
+    /// for is returned whatever its state (a token is refused with UNAUTHENTICATED once expired).
     async fn article(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The article's slug.")] slug: Option<String>,
         #[graphql(desc = "The article's global id.")] id: Option<ID>,
+        #[graphql(desc = "A token from `createPreviewToken`.")] preview_token: Option<String>,
     ) -> async_graphql::Result<Option<Article>> {
         let db = ctx.data::<DatabaseConnection>()?;
+        if let Some(token) = preview_token {
+            let key = ctx.data::<PreviewKey>()?;
+            let model = domain::preview::read(db, key, &token, now(ctx)).await?;
+            let matches = match (&slug, &id) {
+                (Some(s), None) => s.trim() == model.slug,
+                (None, Some(i)) => NodeId::decode_as(i, NodeKind::Article)? == model.id,
+                (None, None) => true,
+                (Some(_), Some(_)) => {
+                    return Err(AppError::bad_input("give at most one of `slug` and `id`").into());
+                }
+            };
+            if !matches {
+                return Err(AppError::not_found("article", slug.unwrap_or_default()).into());
+            }
+            return Ok(Some(model.into()));
+        }
         let model = match (slug, id) {
             (Some(slug), None) => domain::article::get_by_slug(db, &slug, visibility(ctx)).await?,
             (None, Some(id)) => {

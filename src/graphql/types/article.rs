@@ -89,6 +89,18 @@ pub struct ArticleStats {
     pub likes: i64,
 }
 
+impl ArticleStats {
+    /// The counters of an article row.
+    pub fn of(a: &article::Model) -> Self {
+        Self {
+            views: a.view_count,
+            comments: a.comment_count,
+            collects: a.collect_count,
+            likes: a.like_count,
+        }
+    }
+}
+
 /// One heading of an article, for a table of contents.
 #[derive(SimpleObject)]
 pub struct TocEntry {
@@ -202,12 +214,12 @@ impl Article {
 
     /// Engagement counters.
     async fn stats(&self) -> ArticleStats {
-        ArticleStats {
-            views: self.model.view_count,
-            comments: self.model.comment_count,
-            collects: self.model.collect_count,
-            likes: self.model.like_count,
-        }
+        ArticleStats::of(&self.model)
+    }
+
+    /// Revision number; pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.model.version
     }
 
     /// Cover image URL.
