@@ -74,9 +74,15 @@ db_test!(
         }
         assert_eq!(data["author"]["articleCount"], 1);
         assert_eq!(data["tag"]["articleCount"], 1);
+        let missing = app.graphql(r#"{ article(slug: "missing") { title } }"#, json!({})).await;
         for slug in ["draft", "archived", "scheduled"] {
             let resp = app.graphql(&format!(r#"{{ article(slug: "{slug}") {{ title }} }}"#), json!({})).await;
             assert_eq!(error_code(&resp), Some("NOT_FOUND"), "{slug}");
+            // The error says no more than it says for an article that never existed.
+            assert_eq!(
+                resp["errors"][0]["message"].as_str().unwrap().replace(slug, "?"),
+                missing["errors"][0]["message"].as_str().unwrap().replace("missing", "?"),
+            );
         }
         let ids: Vec<String> = std::iter::once(public.id)
             .chain(hidden_ids)

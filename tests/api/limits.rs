@@ -113,3 +113,39 @@ db_test!(
         assert_eq!(v["data"]["__schema"]["queryType"]["name"], "Query");
     }
 );
+
+db_test!(
+    async fn depth_and_complexity_limits_are_exact(app) {
+        let mut app = app;
+        app.reconfigure(|c| {
+            c.max_query_depth = 3;
+            c.max_query_complexity = 4;
+        });
+        let at_limit = "{ viewer { role author { slug } } }"; // depth 3, complexity 4
+        let r = app.graphql(at_limit, json!({})).await;
+        assert!(r.get("errors").is_none(), "{r}");
+        let deeper = "{ viewer { author { articles { totalCount } } } }"; // depth 4
+        assert_eq!(error_code(&app.graphql(deeper, json!({})).await), Some("GRAPHQL_VALIDATION_FAILED"));
+        let wider = "{ viewer { role author { slug name } } }"; // complexity 5
+        assert_eq!(error_code(&app.graphql(wider, json!({})).await), Some("GRAPHQL_VALIDATION_FAILED"));
+    }
+);
+
+db_test!(
+    async fn body_size_limit_is_exact(app) {
+        let mut app = app;
+        let body = |pad: usize| json!({ "query": format!("{{ viewer {{ role }} }}#{}", "x".repeat(pad)) }).to_string();
+        let size = body(0).len();
+        app.reconfigure(|c| c.max_body_bytes = size + 100);
+        let send = |b: String| {
+            Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(Body::from(b))
+                .unwrap()
+        };
+        let (status, _, _) = app.send(send(body(100))).await;
+        assert_eq!(status, 200);
+        let (status, _, _) = app.send(send(body(101))).await;
+        assert_eq!(status, 413);
+    }
+);
