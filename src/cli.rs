@@ -101,6 +101,13 @@ pub enum MigrateAction {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config;
+    if matches!(
+        cli.command,
+        None | Some(Command::Serve | Command::Import { .. })
+    ) {
+        crate::domain::search::configure(config.search_user_dict.as_deref())
+            .map_err(|e| anyhow::anyhow!("search dictionary: {e}"))?;
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             http::server::serve(config).await?;

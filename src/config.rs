@@ -128,6 +128,10 @@ pub struct Config {
     #[arg(long, env = "PREVIEW_SECRET", global = true, hide_env_values = true)]
     pub preview_secret: Option<String>,
 
+    /// Extra search dictionary: one term a line (jieba format), added to the built-in one.
+    #[arg(long, env = "SEARCH_USER_DICT", global = true)]
+    pub search_user_dict: Option<PathBuf>,
+
     /// Preset for introspection, field suggestions and log format.
     #[arg(long, env = "PROFILE", value_enum, default_value_t = Profile::Development, global = true)]
     pub profile: Profile,
@@ -167,6 +171,7 @@ impl Config {
             max_article_bytes: 1024 * 1024,
             view_rate_per_minute: 120,
             preview_secret: None,
+            search_user_dict: None,
             profile: Profile::Development,
             introspection: None,
             field_suggestions: None,

@@ -13,6 +13,7 @@ mod m20250101_000002_create_tag;
 mod m20250101_000003_create_article;
 mod m20250101_000004_create_article_tag;
 mod m20250102_000001_create_api_key;
+mod m20250103_000001_create_search_index;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000003_create_article::Migration),
             Box::new(m20250101_000004_create_article_tag::Migration),
             Box::new(m20250102_000001_create_api_key::Migration),
+            Box::new(m20250103_000001_create_search_index::Migration),
         ]
     }
 }

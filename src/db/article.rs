@@ -47,7 +47,8 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    fn condition(self) -> Condition {
+    /// The SQL condition selecting the allowed articles.
+    pub fn condition(self) -> Condition {
         let public = |now: DateTime<Utc>| {
             Condition::all()
                 .add(article::Column::Status.eq(Status::Published))
@@ -63,7 +64,8 @@ impl Visibility {
     }
 }
 
-fn condition(filter: &ArticleFilter, vis: Visibility) -> Condition {
+/// The SQL condition of a filter under a visibility.
+pub(crate) fn condition(filter: &ArticleFilter, vis: Visibility) -> Condition {
     let mut cond = vis.condition();
     if let Some(id) = filter.author_id {
         cond = cond.add(article::Column::AuthorId.eq(id));

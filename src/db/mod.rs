@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod article;
 pub mod author;
 pub mod page;
+pub mod search;
 pub mod tag;
 
 use std::time::Duration;

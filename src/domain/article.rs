@@ -12,7 +12,7 @@ use super::{
     auth::Viewer,
     author, markdown,
     page::{self, Page, PageArgs, Sort, SortKind, SortValue},
-    tag, validate,
+    search, tag, validate,
 };
 use crate::{
     db::{
@@ -313,6 +313,7 @@ pub async fn upsert_imported(
         )
         .await?;
         db::article::set_tags(conn, created.id, &tag_ids).await?;
+        search::index_article(conn, &created).await?;
         return Ok((created, UpsertOutcome::Created));
     };
 
@@ -356,6 +357,7 @@ pub async fn upsert_imported(
     model.version = Set(version);
     model.updated_at = Set(now);
     let updated = db::article::update(conn, model).await?;
+    search::index_article(conn, &updated).await?;
     Ok((updated, UpsertOutcome::Updated))
 }
 
@@ -593,6 +595,7 @@ pub async fn create(
     )
     .await?;
     db::article::set_tags(&txn, created.id, &tag_ids).await?;
+    search::index_article(&txn, &created).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -700,6 +703,7 @@ pub async fn update(
         changes.cover_image_url = Set(apply(&cover, None));
     }
     let updated = write_versioned(&txn, &current, expected_version, changes).await?;
+    search::index_article(&txn, &updated).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -723,6 +727,7 @@ pub async fn set_tags(
         article::ActiveModel::default(),
     )
     .await?;
+    search::index_article(&txn, &updated).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -788,6 +793,7 @@ pub async fn delete(db: &impl TransactionTrait, viewer: Viewer, id: i32) -> AppR
         ));
     }
     db::article::delete(&txn, current.id).await?;
+    search::unindex(&txn, current.id).await?;
     txn.commit().await?;
     Ok(current.id)
 }

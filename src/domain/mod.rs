@@ -8,6 +8,8 @@ pub mod markdown;
 pub mod page;
 pub mod preview;
 pub mod rate_limit;
+pub mod search;
+pub mod search_text;
 pub mod tag;
 pub mod validate;
 

@@ -36,6 +36,8 @@ pub enum SortKind {
     Int,
     /// A string.
     Text,
+    /// A floating-point number (a search score).
+    Float,
 }
 
 /// A sort value taken from a row, to put in its cursor.
@@ -47,6 +49,8 @@ pub enum SortValue {
     Int(i64),
     /// A string.
     Text(String),
+    /// A floating-point number.
+    Float(f64),
 }
 
 impl SortValue {
@@ -55,6 +59,8 @@ impl SortValue {
             Self::Time(t) => t.to_rfc3339(),
             Self::Int(i) => i.to_string(),
             Self::Text(s) => s.clone(),
+            // Display prints the shortest text that parses back to the same f64.
+            Self::Float(f) => f.to_string(),
         }
     }
 
@@ -65,6 +71,11 @@ impl SortValue {
                 .map(|t| Value::from(t.with_timezone(&Utc))),
             SortKind::Int => raw.parse::<i64>().ok().map(Value::from),
             SortKind::Text => Some(Value::from(raw.to_owned())),
+            SortKind::Float => raw
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::from),
         }
     }
 }

@@ -19,3 +19,4 @@ mod loaders;
 mod mutations;
 mod pagination;
 mod schema;
+mod search;

@@ -3,8 +3,11 @@
 mod article;
 mod author;
 mod node;
+mod search;
 mod tag;
 mod viewer;
+
+pub use search::SearchHit;
 
 use async_graphql::MergedObject;
 
@@ -15,5 +18,6 @@ pub struct Query(
     author::AuthorQuery,
     tag::TagQuery,
     node::NodeQuery,
+    search::SearchQuery,
     viewer::ViewerQuery,
 );

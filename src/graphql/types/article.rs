@@ -242,6 +242,37 @@ impl Article {
         Ok(author.into())
     }
 
+    /// Published articles related to this one: most shared tags first, then same category,
+    /// then similar titles.
+    async fn related(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5, desc = "How many, 0 to 20.")] first: i32,
+    ) -> async_graphql::Result<Vec<RelatedArticle>> {
+        if !(0..=20).contains(&first) {
+            return Err(AppError::bad_input(format!(
+                "`first` must be between 0 and 20, got {first}"
+            ))
+            .into());
+        }
+        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+        let vis = crate::graphql::visibility(ctx);
+        let related = crate::domain::search::related(
+            db,
+            &self.model,
+            usize::try_from(first).unwrap_or(0),
+            vis,
+        )
+        .await?;
+        Ok(related
+            .into_iter()
+            .map(|r| RelatedArticle {
+                article: r.article.into(),
+                shared_tags: r.shared_tags.into_iter().map(Tag::from).collect(),
+            })
+            .collect())
+    }
+
     /// Tags, in the article's order.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
         let tags = loader::<TagsByArticleLoader>(ctx)?
@@ -250,6 +281,15 @@ impl Article {
             .unwrap_or_default();
         Ok(tags.into_iter().map(Tag::from).collect())
     }
+}
+
+/// An article related to another.
+#[derive(SimpleObject)]
+pub struct RelatedArticle {
+    /// The related article.
+    pub article: Article,
+    /// Tags both articles carry.
+    pub shared_tags: Vec<Tag>,
 }
 
 /// Narrows an article listing; all given fields must match.

@@ -19,6 +19,8 @@ pub type ArticleConnection = Connection<String, Article, TotalCount>;
 pub type AuthorConnection = Connection<String, Author, TotalCount>;
 /// A page of tags.
 pub type TagConnection = Connection<String, Tag, TotalCount>;
+/// A page of search hits.
+pub type SearchConnection = Connection<String, crate::graphql::query::SearchHit, TotalCount>;
 
 /// What a connection's `totalCount` counts; the count runs only when a client selects it.
 pub enum TotalCount {
@@ -28,6 +30,8 @@ pub enum TotalCount {
     Authors,
     /// All tags.
     Tags,
+    /// Articles matching a search query and a filter.
+    Search(String, ArticleFilter),
 }
 
 #[Object]
@@ -39,6 +43,9 @@ impl TotalCount {
             Self::Articles(filter) => domain::article::count(db, filter, visibility(ctx)).await?,
             Self::Authors => domain::author::count(db).await?,
             Self::Tags => domain::tag::count(db).await?,
+            Self::Search(query, filter) => {
+                domain::search::count(db, query, filter, visibility(ctx)).await?
+            }
         })
     }
 }

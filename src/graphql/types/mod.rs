@@ -13,7 +13,9 @@ pub use article::{
     BodyFormat, OrderDirection, TocEntry,
 };
 pub use author::Author;
-pub use connection::{ArticleConnection, AuthorConnection, TagConnection, TotalCount, connection};
+pub use connection::{
+    ArticleConnection, AuthorConnection, SearchConnection, TagConnection, TotalCount, connection,
+};
 pub use node::{Node, NodeId, NodeKind};
 pub use tag::Tag;
 
