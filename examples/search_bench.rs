@@ -33,107 +33,60 @@ const QUERIES: &[&str] = &[
     "dataloader",
 ];
 
-/// Words the generator draws from (deterministic, field-flavoured).
-const WORDS: &[&str] = &[
-    "产品",
-    "经理",
-    "用户",
-    "增长",
-    "数据",
-    "分析",
-    "平台",
-    "内容",
-    "中台",
-    "运营",
-    "策略",
-    "市场",
-    "商业",
-    "模式",
-    "互联网",
-    "大厂",
-    "开源",
-    "模型",
-    "大模型",
-    "应用",
-    "创业",
-    "公司",
-    "团队",
-    "需求",
-    "体验",
-    "设计",
-    "流量",
-    "私域",
-    "转化",
-    "留存",
-    "指标",
-    "复盘",
-    "迭代",
-    "版本",
-    "功能",
-    "场景",
-    "技术",
-    "架构",
-    "系统",
-    "服务",
-    "接口",
-    "客户",
-    "渠道",
-    "生态",
-    "投资",
-    "行业",
-    "观察",
-    "趋势",
-    "未来",
-    "机会",
-    "挑战",
-    "组织",
-    "管理",
-    "效率",
-    "成本",
-    "价值",
-    "品牌",
-    "营销",
-    "电商",
-    "社交",
-    "短视频",
-    "直播",
-    "搜索",
-    "推荐",
-    "算法",
-    "算力",
-    "芯片",
-    "智能",
-    "硬件",
-    "软件",
-    "云计算",
-    "安全",
-    "我们",
-    "他们",
-    "这个",
-    "一个",
-    "已经",
-    "正在",
-    "可以",
-    "需要",
-    "因为",
-    "所以",
-    "但是",
-    "如果",
-    "的",
-    "了",
-    "在",
-    "和",
-    "是",
-    "，",
-    "。",
-    "；",
-    "DeepSeek",
-    "AI",
-    "GraphQL",
-    "SaaS",
-    "B端",
-    "C端",
+/// The sample articles: the generator's vocabulary, so word frequencies look like the field's.
+const SAMPLES: &[&str] = &[
+    include_str!("../samples/woshipm-6183097.md"),
+    include_str!("../samples/woshipm-6190001.md"),
+    include_str!("../samples/woshipm-6200417.md"),
+    include_str!("../samples/woshipm-6211950.md"),
 ];
+
+/// Words of the samples with Zipf weights by frequency rank (exponent 1.3: the most frequent
+/// word is drawn most often, the tail rarely), so common words match most articles and rare
+/// ones few, as in real text.
+struct Vocabulary {
+    words: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+impl Vocabulary {
+    fn from_samples() -> Self {
+        let seg = content_api::domain::search_text::Segmenter::new();
+        let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for text in SAMPLES {
+            for w in seg.index_terms(text).split(' ').filter(|w| !w.is_empty()) {
+                *counts.entry(w.to_owned()).or_default() += 1;
+            }
+        }
+        let mut words: Vec<(String, usize)> = counts.into_iter().collect();
+        words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut total = 0.0;
+        let cumulative = (0..words.len())
+            .map(|rank| {
+                total += (rank as f64 + 1.0).powf(-1.3);
+                total
+            })
+            .collect();
+        Self {
+            words: words.into_iter().map(|(w, _)| w).collect(),
+            cumulative,
+        }
+    }
+
+    fn word(&self, rng: &mut Rng) -> &str {
+        let max = self.cumulative.last().copied().unwrap_or(1.0);
+        let x = (rng.next() as f64 / u64::MAX as f64) * max;
+        let i = self.cumulative.partition_point(|c| *c < x);
+        &self.words[i.min(self.words.len() - 1)]
+    }
+
+    fn text(&self, rng: &mut Rng, words: usize) -> String {
+        (0..words)
+            .map(|_| self.word(rng))
+            .collect::<Vec<_>>()
+            .join("")
+    }
+}
 
 struct Rng(u64);
 
@@ -147,9 +100,6 @@ impl Rng {
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
-    }
-    fn text(&mut self, words: usize) -> String {
-        (0..words).map(|_| WORDS[self.below(WORDS.len())]).collect()
     }
 }
 
@@ -201,6 +151,11 @@ async fn main() -> anyhow::Result<()> {
     .exec(&conn)
     .await?
     .last_insert_id;
+    let vocabulary = Vocabulary::from_samples();
+    println!(
+        "vocabulary: {} words from the samples",
+        vocabulary.words.len()
+    );
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let batch = 500;
     for start in (0..n).step_by(batch) {
@@ -210,9 +165,9 @@ async fn main() -> anyhow::Result<()> {
                 let title_words = 8 + rng.below(6);
                 article::ActiveModel {
                     slug: Set(format!("bench-{i}")),
-                    title: Set(rng.text(title_words)),
-                    summary: Set(Some(rng.text(20))),
-                    body: Set(rng.text(body_words)),
+                    title: Set(vocabulary.text(&mut rng, title_words)),
+                    summary: Set(Some(vocabulary.text(&mut rng, 20))),
+                    body: Set(vocabulary.text(&mut rng, body_words)),
                     body_html: Set(String::new()),
                     category: Set(Some("Bench".into())),
                     status: Set(article::Status::Published),
@@ -237,7 +192,6 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         article::Entity::insert_many(rows).exec(&conn).await?;
     }
-    // One article in English mentions the term the English query looks for.
     println!(
         "inserted in {:.1} s; indexing…",
         started.elapsed().as_secs_f64()
