@@ -112,6 +112,15 @@ pub fn check(
     operation_name: Option<&str>,
     limits: &ShapeLimits,
 ) -> Result<(), ShapeError> {
+    check_text(query, limits)?;
+    let Ok(doc) = parse_query(query) else {
+        return Ok(());
+    };
+    check_document(&doc, operation_name, limits)
+}
+
+/// The checks that need no parsing (length, then tokens): run them before parsing a query.
+pub fn check_text(query: &str, limits: &ShapeLimits) -> Result<(), ShapeError> {
     if query.len() > limits.max_length {
         return Err(ShapeError {
             message: format!(
@@ -129,10 +138,17 @@ pub fn check(
             ),
         });
     }
-    let Ok(doc) = parse_query(query) else {
-        return Ok(());
-    };
-    let counts = measure(&doc, operation_name);
+    Ok(())
+}
+
+/// The checks on a parsed document (fields, aliases and directives with fragments expanded),
+/// for a caller that parses once and shares the document.
+pub fn check_document(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    limits: &ShapeLimits,
+) -> Result<(), ShapeError> {
+    let counts = measure(doc, operation_name);
     exceeds(counts.fields, limits.max_fields, "fields")?;
     exceeds(counts.aliases, limits.max_aliases, "aliases")?;
     exceeds(counts.directives, limits.max_directives, "directives")?;

@@ -235,20 +235,23 @@ fn operation_type(
     request: &mut Request,
     limits: &ShapeLimits,
 ) -> Result<OperationType, ServerError> {
-    let name = request.operation_name.clone();
-    if let Err(refused) = guard::check(&request.query, name.as_deref(), limits) {
+    let refuse = |refused: guard::ShapeError| {
         let mut e = ServerError::new(refused.message, None);
         e.extensions
             .get_or_insert_with(Default::default)
             .set("code", "GRAPHQL_VALIDATION_FAILED");
-        return Err(e);
-    }
+        e
+    };
+    let name = request.operation_name.clone();
+    // Length and tokens before parsing; the rest on the one parsed document the schema reuses.
+    guard::check_text(&request.query, limits).map_err(refuse)?;
     let doc = request.parsed_query().map_err(|mut e| {
         e.extensions
             .get_or_insert_with(Default::default)
             .set("code", "GRAPHQL_PARSE_FAILED");
         e
     })?;
+    guard::check_document(doc, name.as_deref(), limits).map_err(refuse)?;
     let ty = match (&doc.operations, name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
