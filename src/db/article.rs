@@ -8,8 +8,8 @@ use entity::{
     article_tag, author, tag,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 
@@ -133,8 +133,20 @@ pub async fn list(
     order: &Order<article::Column>,
     spec: &PageSpec,
     vis: Visibility,
+    with_bodies: bool,
 ) -> AppResult<Rows<article::Model>> {
-    let select = article::Entity::find().filter(condition(filter, vis));
+    let mut select = article::Entity::find().filter(condition(filter, vis));
+    if !with_bodies {
+        // Bodies are most of a row's bytes and listings rarely show them: read empty ones.
+        select = select
+            .select_only()
+            .columns(
+                article::Column::iter()
+                    .filter(|c| !matches!(c, article::Column::Body | article::Column::BodyHtml)),
+            )
+            .expr_as(Expr::val(""), "body")
+            .expr_as(Expr::val(""), "body_html");
+    }
     let rows = page::apply(select, order, spec).all(conn).await?;
     Ok(page::finish(rows, spec))
 }

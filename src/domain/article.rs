@@ -112,13 +112,15 @@ pub fn normalize_filter(mut filter: ArticleFilter) -> AppResult<ArticleFilter> {
     Ok(filter)
 }
 
-/// One page of the articles `vis` allows that match `filter`.
+/// One page of the articles `vis` allows that match `filter`. Without `with_bodies` the rows
+/// carry empty bodies (for listings that show no body, excerpt or table of contents).
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &ArticleFilter,
     order: ArticleOrder,
     args: &PageArgs,
     vis: Visibility,
+    with_bodies: bool,
 ) -> AppResult<Page<article::Model>> {
     let sort = order.sort();
     let spec = page::spec(args, sort)?;
@@ -127,7 +129,7 @@ pub async fn list(
         id: article::Column::Id,
         direction: order.direction,
     };
-    let rows = db::article::list(conn, filter, &db_order, &spec, vis).await?;
+    let rows = db::article::list(conn, filter, &db_order, &spec, vis, with_bodies).await?;
     Ok(Page::from_rows(rows, &spec, sort, |a| order.key(a)))
 }
 

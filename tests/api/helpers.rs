@@ -93,6 +93,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub config: Config,
     statements: Arc<AtomicUsize>,
+    sql: Arc<std::sync::Mutex<Vec<String>>>,
     _cleanup: Cleanup,
 }
 
@@ -133,7 +134,8 @@ impl TestApp {
         let mut db = db::connect(url, 5).await.expect("connect test database");
         migration::Migrator::up(&db, None).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
+        let sql = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (counter, log) = (statements.clone(), sql.clone());
         db.set_metric_callback(move |info| {
             if std::env::var_os("DEBUG_SQL").is_some() {
                 eprintln!(
@@ -142,6 +144,7 @@ impl TestApp {
                 );
             }
             counter.fetch_add(1, Ordering::SeqCst);
+            log.lock().unwrap().push(info.statement.sql.clone());
         });
         let config = Config::defaults();
         Self {
@@ -149,6 +152,7 @@ impl TestApp {
             db,
             config,
             statements,
+            sql,
             _cleanup: cleanup,
         }
     }
@@ -164,9 +168,15 @@ impl TestApp {
         self.statements.load(Ordering::SeqCst)
     }
 
-    /// Starts counting statements from zero.
+    /// Starts counting (and recording) statements from zero.
     pub fn reset_statements(&self) {
         self.statements.store(0, Ordering::SeqCst);
+        self.sql.lock().unwrap().clear();
+    }
+
+    /// The SQL text of the statements run since the last reset.
+    pub fn sql_log(&self) -> Vec<String> {
+        self.sql.lock().unwrap().clone()
     }
 
     /// Imports the shipped samples.

@@ -46,3 +46,37 @@ db_test!(
         assert!(small <= 6, "{small} statements for one page");
     }
 );
+
+db_test!(
+    async fn listings_read_bodies_only_when_a_field_needs_them(app) {
+        let ann = insert_author(&app.db, "ann", "Ann").await;
+        ArticleBuilder::new(ann.id, "a")
+            .body("## Part one\n\nThe body text.")
+            .insert(&app.db)
+            .await;
+        let list_sql = |app: &TestApp| {
+            app.sql_log()
+                .into_iter()
+                .find(|s| s.contains("ORDER BY") && s.contains("FROM \"articles\""))
+                .expect("the listing query ran")
+        };
+
+        app.reset_statements();
+        let data = app.graphql_ok("{ articles { edges { node { title wordCount } } } }", json!({})).await;
+        assert_eq!(data["articles"]["edges"][0]["node"]["title"], "Title of a");
+        assert!(!list_sql(&app).contains("\"articles\".\"body\""), "{}", list_sql(&app));
+
+        let queries = [
+            "{ articles { edges { node { excerpt(maxLength: 50) } } } }",
+            "{ articles { nodes { tableOfContents { anchor } } } }",
+            "{ articles { ...Page } } fragment Page on ArticleConnection { edges { node { ... on Article { body } } } }",
+        ];
+        for q in queries {
+            app.reset_statements();
+            let data = app.graphql_ok(q, json!({})).await;
+            assert!(list_sql(&app).contains("\"articles\".\"body\""), "{q}");
+            let text = data.to_string();
+            assert!(text.contains("The body text") || text.contains("part-one"), "{q}: {text}");
+        }
+    }
+);

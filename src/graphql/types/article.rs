@@ -380,9 +380,24 @@ pub(crate) async fn article_connection(
     let db = ctx.data::<sea_orm::DatabaseConnection>()?;
     let filter = crate::domain::article::normalize_filter(filter)?;
     let order = order.map(ArticleOrder::from).unwrap_or_default();
-    let page =
-        crate::domain::article::list(db, &filter, order, &page, crate::graphql::visibility(ctx))
-            .await?;
+    // Read bodies only when a listed article shows something derived from its body.
+    let look = ctx.look_ahead();
+    let shows_body = |node: async_graphql::Lookahead<'_>| {
+        ["body", "excerpt", "tableOfContents"]
+            .iter()
+            .any(|f| node.field(f).exists())
+    };
+    let with_bodies =
+        shows_body(look.field("edges").field("node")) || shows_body(look.field("nodes"));
+    let page = crate::domain::article::list(
+        db,
+        &filter,
+        order,
+        &page,
+        crate::graphql::visibility(ctx),
+        with_bodies,
+    )
+    .await?;
     Ok(super::connection(
         page,
         super::TotalCount::Articles(filter),
