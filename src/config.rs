@@ -123,6 +123,16 @@ pub struct Config {
     )]
     pub view_rate_per_minute: u32,
 
+    /// Take the client address from `X-Forwarded-For` (set this only behind a proxy that
+    /// overwrites that header); otherwise the peer address is used.
+    #[arg(
+        long,
+        env = "TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
+    pub trust_forwarded_for: bool,
+
     /// Secret that signs preview tokens; every process behind one address needs the same one.
     /// Unset: a random secret per process (tokens die with it).
     #[arg(long, env = "PREVIEW_SECRET", global = true, hide_env_values = true)]
@@ -170,6 +180,7 @@ impl Config {
             max_query_fields: 5_000,
             max_article_bytes: 1024 * 1024,
             view_rate_per_minute: 120,
+            trust_forwarded_for: false,
             preview_secret: None,
             search_user_dict: None,
             profile: Profile::Development,

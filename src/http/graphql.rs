@@ -182,19 +182,37 @@ pub async fn get_graphql(
         request,
         &state.db,
         viewer,
-        client(&extensions),
+        client(&state, &headers, &extensions),
     )
     .await;
     respond(response, media)
 }
 
 /// The client's address, when the server was started with connection info.
-fn client(extensions: &Extensions) -> ClientAddr {
-    ClientAddr(
+/// The client's address: the peer, or (behind a trusted proxy) the first address of
+/// `X-Forwarded-For`.
+fn client(state: &AppState, headers: &HeaderMap, extensions: &Extensions) -> ClientAddr {
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")?
+            .to_str()
+            .ok()?
+            .split(',')
+            .next()?
+            .trim()
+            .parse::<std::net::IpAddr>()
+            .ok()
+    };
+    let peer = || {
         extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip()),
-    )
+            .map(|c| c.0.ip())
+    };
+    ClientAddr(if state.trust_forwarded_for {
+        forwarded().or_else(peer)
+    } else {
+        peer()
+    })
 }
 
 /// The viewer named by the `Authorization: Bearer <token>` header; anonymous without one. A
@@ -300,7 +318,7 @@ pub async fn post_graphql(
                 request,
                 &state.db,
                 viewer,
-                client(&extensions),
+                client(&state, &headers, &extensions),
             )
             .await;
             respond(response, media)
@@ -316,7 +334,7 @@ pub async fn post_graphql(
                             request,
                             &state.db,
                             viewer,
-                            client(&extensions),
+                            client(&state, &headers, &extensions),
                         )
                         .await
                     }

@@ -31,6 +31,7 @@ pub struct AppState {
     db: DatabaseConnection,
     max_batch_size: usize,
     shape: ShapeLimits,
+    trust_forwarded_for: bool,
 }
 
 /// The whole HTTP application over `db`, configured by `config`.
@@ -56,6 +57,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         schema: build_schema(db.clone(), options, services),
         db,
         max_batch_size: config.max_batch_size,
+        trust_forwarded_for: config.trust_forwarded_for,
         shape: ShapeLimits {
             max_length: config.max_query_length,
             max_tokens: config.max_query_tokens,

@@ -320,3 +320,43 @@ db_test!(
         assert_eq!(gone["data"]["articles"]["totalCount"], 0);
     }
 );
+
+db_test!(
+    async fn forwarded_addresses_count_separately_only_when_trusted(app) {
+        let mut app = app;
+        let ann = insert_author(&app.db, "ann", "Ann").await;
+        let a = ArticleBuilder::new(ann.id, "v").insert(&app.db).await;
+        let id = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Article:{}", a.id))
+        };
+        let view = |from: &'static str| {
+            let body = json!({ "query": "mutation($id: ID!) { recordView(id: $id) { views } }", "variables": { "id": id } });
+            axum::http::Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("x-forwarded-for", from)
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap()
+        };
+        let code = |body: &str| -> Option<String> {
+            let v: Value = serde_json::from_str(body).unwrap();
+            v["errors"][0]["extensions"]["code"].as_str().map(str::to_owned)
+        };
+
+        app.reconfigure(|c| c.view_rate_per_minute = 1);
+        let (_, _, first) = app.send(view("203.0.113.1")).await;
+        assert_eq!(code(&first), None);
+        let (_, _, second) = app.send(view("203.0.113.2")).await;
+        assert_eq!(code(&second).as_deref(), Some("RATE_LIMITED"), "untrusted header is ignored");
+
+        app.reconfigure(|c| {
+            c.view_rate_per_minute = 1;
+            c.trust_forwarded_for = true;
+        });
+        let (_, _, a1) = app.send(view("203.0.113.1")).await;
+        let (_, _, b1) = app.send(view("203.0.113.2, 10.0.0.1")).await;
+        let (_, _, a2) = app.send(view("203.0.113.1")).await;
+        assert_eq!((code(&a1), code(&b1)), (None, None));
+        assert_eq!(code(&a2).as_deref(), Some("RATE_LIMITED"));
+    }
+);
