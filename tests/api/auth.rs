@@ -99,3 +99,34 @@ db_test!(
         assert_eq!(error_code(&hidden), Some("NOT_FOUND"));
     }
 );
+
+db_test!(
+    async fn admins_manage_keys_over_graphql(app) {
+        insert_author(&app.db, "ann", "Ann").await;
+        let (_, admin) = auth::create_key(&app.db, Role::Admin, None, "root").await.unwrap();
+        let (_, editor) = auth::create_key(&app.db, Role::Editor, None, "desk").await.unwrap();
+        let create = r#"mutation { createApiKey(role: AUTHOR, authorSlug: "ann", name: "ann's") { token key { id role tokenPrefix } } }"#;
+
+        let (_, refused) = app.graphql_as(&editor, create, json!({})).await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+        let (_, refused) = app.graphql_as(&editor, "{ apiKeys { id } }", json!({})).await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+
+        let (_, created) = app.graphql_as(&admin, create, json!({})).await;
+        let token = created["data"]["createApiKey"]["token"].as_str().unwrap().to_owned();
+        let key_id = created["data"]["createApiKey"]["key"]["id"].clone();
+        let (_, me) = app.graphql_as(&token, "{ viewer { role author { slug } } }", json!({})).await;
+        assert_eq!(me["data"]["viewer"], json!({ "role": "AUTHOR", "author": { "slug": "ann" } }));
+
+        let (_, listed) = app.graphql_as(&admin, "{ apiKeys { id name role revokedAt } }", json!({})).await;
+        assert_eq!(listed["data"]["apiKeys"].as_array().unwrap().len(), 3);
+        assert!(!listed.to_string().contains(&token), "tokens are never listed");
+
+        let (_, revoked) = app
+            .graphql_as(&admin, "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }", json!({ "id": key_id }))
+            .await;
+        assert!(revoked["data"]["revokeApiKey"]["revokedAt"].is_string(), "{revoked}");
+        let (status, _) = app.graphql_as(&token, "{ viewer { role } }", json!({})).await;
+        assert_eq!(status, 401);
+    }
+);

@@ -4,9 +4,12 @@
 mod article;
 mod author;
 mod counter;
+mod key;
 mod tag;
 
 use async_graphql::MergedObject;
+
+pub use key::KeyQuery;
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
@@ -15,4 +18,5 @@ pub struct Mutation(
     counter::CounterMutation,
     author::AuthorMutation,
     tag::TagMutation,
+    key::KeyMutation,
 );

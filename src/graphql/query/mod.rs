@@ -20,4 +20,5 @@ pub struct Query(
     node::NodeQuery,
     search::SearchQuery,
     viewer::ViewerQuery,
+    crate::graphql::mutation::KeyQuery,
 );
