@@ -414,6 +414,42 @@ pub struct ArticleInput {
     pub cover_image_url: Patch<String>,
 }
 
+/// The fields of an [`ArticleInput`] that could be checked without the database.
+struct ValidInput {
+    title: Option<String>,
+    body: Option<String>,
+    summary: Patch<String>,
+    category: Patch<String>,
+    cover: Patch<String>,
+    slug: Option<String>,
+}
+
+impl ArticleInput {
+    /// Validates every given field, naming the first invalid one.
+    fn validate(&self, max_body_bytes: usize) -> AppResult<ValidInput> {
+        Ok(ValidInput {
+            title: self
+                .title
+                .as_deref()
+                .map(|t| validate::text("input.title", t, validate::MAX_TITLE_CHARS))
+                .transpose()?,
+            body: self
+                .body
+                .as_deref()
+                .map(|b| validate::body("input.body", b, max_body_bytes))
+                .transpose()?,
+            summary: patch_text("input.summary", &self.summary, validate::MAX_SUMMARY_CHARS)?,
+            category: patch_text("input.category", &self.category, validate::MAX_NAME_CHARS)?,
+            cover: patch_url("input.coverImageUrl", &self.cover_image_url)?,
+            slug: self
+                .slug
+                .as_deref()
+                .map(|s| validate::slug("input.slug", s))
+                .transpose()?,
+        })
+    }
+}
+
 /// Derived data of a body: sanitized HTML, word count, reading time.
 struct Derived {
     html: String,
@@ -516,33 +552,16 @@ pub async fn create(
     max_body_bytes: usize,
 ) -> AppResult<article::Model> {
     viewer.require_key()?;
-    let title = validate::text(
-        "input.title",
-        input.title.as_deref().unwrap_or_default(),
-        validate::MAX_TITLE_CHARS,
-    )?;
-    let body = validate::body(
-        "input.body",
-        input.body.as_deref().unwrap_or_default(),
-        max_body_bytes,
-    )?;
-    let summary = apply(
-        &patch_text("input.summary", &input.summary, validate::MAX_SUMMARY_CHARS)?,
-        None,
+    let valid = input.validate(max_body_bytes)?;
+    let missing = |field: &str| AppError::invalid(field, "must not be empty");
+    let title = valid.title.ok_or_else(|| missing("input.title"))?;
+    let body = valid.body.ok_or_else(|| missing("input.body"))?;
+    let (summary, category, cover) = (
+        apply(&valid.summary, None),
+        apply(&valid.category, None),
+        apply(&valid.cover, None),
     );
-    let category = apply(
-        &patch_text("input.category", &input.category, validate::MAX_NAME_CHARS)?,
-        None,
-    );
-    let cover = apply(
-        &patch_url("input.coverImageUrl", &input.cover_image_url)?,
-        None,
-    );
-    let slug = input
-        .slug
-        .as_deref()
-        .map(|s| validate::slug("input.slug", s))
-        .transpose()?;
+    let slug = valid.slug;
     let txn = db.begin().await?;
     let author_id = resolve_author(&txn, viewer, input.author_slug.as_deref()).await?;
     let tag_ids = match &input.tag_slugs {
@@ -651,24 +670,14 @@ pub async fn update(
     max_body_bytes: usize,
 ) -> AppResult<article::Model> {
     viewer.require_key()?;
-    let title = input
-        .title
-        .as_deref()
-        .map(|t| validate::text("input.title", t, validate::MAX_TITLE_CHARS))
-        .transpose()?;
-    let body = input
-        .body
-        .as_deref()
-        .map(|b| validate::body("input.body", b, max_body_bytes))
-        .transpose()?;
-    let summary = patch_text("input.summary", &input.summary, validate::MAX_SUMMARY_CHARS)?;
-    let category = patch_text("input.category", &input.category, validate::MAX_NAME_CHARS)?;
-    let cover = patch_url("input.coverImageUrl", &input.cover_image_url)?;
-    let slug = input
-        .slug
-        .as_deref()
-        .map(|s| validate::slug("input.slug", s))
-        .transpose()?;
+    let ValidInput {
+        title,
+        body,
+        summary,
+        category,
+        cover,
+        slug,
+    } = input.validate(max_body_bytes)?;
     let txn = db.begin().await?;
     let current = editable(&txn, viewer, id).await?;
     let mut changes = article::ActiveModel::default();
