@@ -1,6 +1,7 @@
 //! The GraphQL schema: resolvers parse arguments, call one domain function and map the result
 //! to a GraphQL type. Only `DatabaseConnection` is taken from sea_orm here, to pass it along.
 
+pub mod cache;
 pub mod guard;
 pub mod loaders;
 pub mod mutation;
@@ -97,18 +98,19 @@ pub struct RequestTime(pub DateTime<Utc>);
 
 /// Executes one request for `viewer` with its per-request data: the request time and fresh
 /// dataloaders (so no cached value outlives its request), batching loads deterministically.
+/// Returns the response and what it may be cached as (see [`cache`]).
 pub async fn execute(
     schema: &AppSchema,
     req: Request,
     db: &DatabaseConnection,
     viewer: Viewer,
     client: ClientAddr,
-) -> Response {
+) -> (Response, cache::Collected) {
     let now = domain::request_time();
     let queue = loaders::BatchQueue::default();
     let req = req.data(RequestTime(now)).data(viewer).data(client);
     let req = loaders::register(req, db, viewer.visibility(now), &queue);
-    loaders::drive(queue, schema.execute(req)).await
+    cache::collect(loaders::drive(queue, schema.execute(req))).await
 }
 
 /// "Now" for this request.

@@ -5,7 +5,7 @@
 use std::{any::Any, net::SocketAddr, sync::Arc};
 
 use async_graphql::{
-    BatchRequest, Request, Response, ServerError, Variables,
+    Request, Response, ServerError, Variables,
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
@@ -17,7 +17,11 @@ use axum::{
 };
 use serde_json::{Value as Json, json};
 
-use super::AppState;
+use super::{
+    AppState,
+    apq::{self, ApqError},
+    caching,
+};
 use crate::{
     domain::auth::{self, Viewer},
     error::AppError,
@@ -91,7 +95,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-/// `GET /graphql`: GraphiQL for a browser without a query; otherwise a query (never a mutation).
+/// `GET /graphql`: GraphiQL for a browser without a query; otherwise a query (never a
+/// mutation), possibly persisted, answered with cache headers and `304` on a matching
+/// `If-None-Match`.
 pub async fn get_graphql(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -109,7 +115,9 @@ pub async fn get_graphql(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let Some(query) = param("query") else {
+    let query = param("query");
+    let ext = param("extensions").filter(|v| !v.is_empty());
+    if query.is_none() && ext.is_none() {
         if wants_html(&headers) {
             return Html(
                 GraphiQLSource::build()
@@ -125,8 +133,14 @@ pub async fn get_graphql(
             "missing `query` parameter",
         )
         .into_response(media);
+    }
+    let bad = |m: &str| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
+    let persisted = match ext.map(serde_json::from_str::<Json>) {
+        None | Some(Ok(Json::Null)) => None,
+        Some(Ok(v @ Json::Object(_))) => Some(v),
+        Some(_) => return bad("`extensions` must be a JSON object").into_response(media),
     };
-    let mut request = Request::new(query);
+    let mut request = Request::new(query.unwrap_or_default());
     if let Some(name) = param("operationName").filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
@@ -134,32 +148,14 @@ pub async fn get_graphql(
         .filter(|v| !v.is_empty())
         .map(serde_json::from_str::<Json>)
     {
-        None => {}
+        None | Some(Ok(Json::Null)) => {}
         Some(Ok(v @ Json::Object(_))) => request = request.variables(Variables::from_json(v)),
-        Some(Ok(Json::Null)) => {}
-        Some(_) => {
-            return Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "`variables` must be a JSON object",
-            )
-            .into_response(media);
-        }
+        Some(_) => return bad("`variables` must be a JSON object").into_response(media),
     }
-    match param("extensions")
-        .filter(|v| !v.is_empty())
-        .map(serde_json::from_str::<Json>)
-    {
-        None | Some(Ok(Json::Object(_) | Json::Null)) => {}
-        Some(_) => {
-            return Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "`extensions` must be a JSON object",
-            )
-            .into_response(media);
-        }
-    }
+    let (mut request, register) = match prepare(&state, request, persisted.as_ref()) {
+        Ok(prepared) => prepared,
+        Err(refused) => return respond(Response::from_errors(vec![refused]), media),
+    };
     match operation_type(&mut request, &state.shape) {
         Ok(OperationType::Query) => {}
         Ok(_) => {
@@ -173,11 +169,12 @@ pub async fn get_graphql(
         }
         Err(parse_error) => return respond(Response::from_errors(vec![parse_error]), media),
     }
+    remember(&state, register, &request);
     let viewer = match identify(&state, &headers).await {
         Ok(v) => v,
         Err(refusal) => return refusal.into_response(media),
     };
-    let response = execute(
+    let (response, collected) = execute(
         &state.schema,
         request,
         &state.db,
@@ -185,7 +182,56 @@ pub async fn get_graphql(
         client(&state, &headers, &extensions),
     )
     .await;
-    respond(response, media)
+    let policy = caching::policy(viewer, &response, &collected);
+    let (status, body) = render(response, media);
+    caching::answer(&headers, status, body, media, &policy, &collected)
+}
+
+/// Resolves a persisted query: the stored text for a known hash, or the request as sent. A
+/// refusal is a GraphQL request error (`PERSISTED_QUERY_NOT_FOUND` tells the client to resend
+/// the text).
+fn prepare(
+    state: &AppState,
+    mut request: Request,
+    persisted: Option<&Json>,
+) -> Result<(Request, Option<[u8; 32]>), ServerError> {
+    let refuse = |code: &str, message: &str| {
+        let mut e = ServerError::new(message, None);
+        e.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+        e
+    };
+    let mut register = None;
+    match state.apq.resolve(persisted, &request.query) {
+        Ok(apq::Resolved::Found(text)) => request.query = text,
+        Ok(apq::Resolved::Plain) => {}
+        Ok(apq::Resolved::Register(hash)) => register = Some(hash),
+        Err(ApqError::NotFound) => {
+            return Err(refuse("PERSISTED_QUERY_NOT_FOUND", apq::NOT_FOUND_MESSAGE));
+        }
+        Err(ApqError::Mismatch) => {
+            return Err(refuse(
+                "PERSISTED_QUERY_HASH_MISMATCH",
+                "the query does not hash to `extensions.persistedQuery.sha256Hash`",
+            ));
+        }
+        Err(ApqError::Malformed(m)) => return Err(refuse("BAD_REQUEST", m)),
+    }
+    if request.query.is_empty() {
+        return Err(refuse(
+            "BAD_REQUEST",
+            "a GraphQL request needs a `query` string",
+        ));
+    }
+    Ok((request, register))
+}
+
+/// Stores a newly sent persisted query once it has parsed.
+fn remember(state: &AppState, register: Option<[u8; 32]>, request: &Request) {
+    if let Some(hash) = register {
+        state.apq.insert(hash, &request.query);
+    }
 }
 
 /// The client's address, when the server was started with connection info.
@@ -300,7 +346,7 @@ pub async fn post_graphql(
         )
         .into_response(media);
     }
-    let batch = match parse_body(&body, state.max_batch_size) {
+    let (batch, items) = match parse_body(&body, state.max_batch_size) {
         Ok(b) => b,
         Err(refusal) => return refusal.into_response(media),
     };
@@ -308,54 +354,66 @@ pub async fn post_graphql(
         Ok(v) => v,
         Err(refusal) => return refusal.into_response(media),
     };
-    match batch {
-        BatchRequest::Single(mut request) => {
-            if let Err(parse_error) = operation_type(&mut request, &state.shape) {
-                return respond(Response::from_errors(vec![parse_error]), media);
-            }
-            let response = execute(
-                &state.schema,
-                request,
-                &state.db,
-                viewer,
-                client(&state, &headers, &extensions),
-            )
-            .await;
-            respond(response, media)
-        }
-        BatchRequest::Batch(requests) => {
-            let mut out = Vec::with_capacity(requests.len());
-            for mut request in requests {
-                let response = match operation_type(&mut request, &state.shape) {
-                    Err(parse_error) => Response::from_errors(vec![parse_error]),
-                    Ok(_) => {
-                        execute(
-                            &state.schema,
-                            request,
-                            &state.db,
-                            viewer,
-                            client(&state, &headers, &extensions),
-                        )
+    let mut responses = Vec::with_capacity(items.len());
+    for (request, persisted) in items {
+        let response = match prepare(&state, request, persisted.as_ref()) {
+            Err(refused) => Response::from_errors(vec![refused]),
+            Ok((mut request, register)) => match operation_type(&mut request, &state.shape) {
+                Err(parse_error) => Response::from_errors(vec![parse_error]),
+                Ok(_) => {
+                    remember(&state, register, &request);
+                    let client = client(&state, &headers, &extensions);
+                    execute(&state.schema, request, &state.db, viewer, client)
                         .await
-                    }
-                };
-                out.push(response_json(response).1);
-            }
-            json_response(StatusCode::OK, Json::Array(out), media)
-        }
+                        .0
+                }
+            },
+        };
+        responses.push(response);
     }
+    let mut resp = if batch {
+        let out = responses.into_iter().map(|r| response_json(r).1).collect();
+        json_response(StatusCode::OK, Json::Array(out), media)
+    } else {
+        let Some(response) = responses.pop() else {
+            return Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", "empty request")
+                .into_response(media);
+        };
+        respond(response, media)
+    };
+    // Only GET responses are cacheable.
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
-fn parse_body(body: &[u8], max_batch: usize) -> Result<BatchRequest, Refusal> {
+/// One request of a POST body and its `extensions` (for persisted queries).
+type Incoming = (Request, Option<Json>);
+
+/// Parses a POST body: whether it was a batch, and its requests.
+fn parse_body(body: &[u8], max_batch: usize) -> Result<(bool, Vec<Incoming>), Refusal> {
     let bad = |m: String| Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", m);
     let value: Json =
         serde_json::from_slice(body).map_err(|e| bad(format!("body is not valid JSON: {e}")))?;
-    let one = |v: Json| -> Result<Request, Refusal> {
-        let Json::Object(map) = &v else {
+    let one = |mut v: Json| -> Result<Incoming, Refusal> {
+        let Json::Object(map) = &mut v else {
             return Err(bad("a GraphQL request must be a JSON object".into()));
         };
-        if !matches!(map.get("query"), Some(Json::String(_))) {
-            return Err(bad("a GraphQL request needs a `query` string".into()));
+        let extensions = match map.get("extensions") {
+            None | Some(Json::Null) => None,
+            Some(e @ Json::Object(_)) => Some(e.clone()),
+            Some(_) => return Err(bad("`extensions` must be an object".into())),
+        };
+        let persisted = extensions
+            .as_ref()
+            .is_some_and(|e| e.get("persistedQuery").is_some());
+        match map.get("query") {
+            Some(Json::String(_)) => {}
+            // A persisted query may come without its text.
+            None | Some(Json::Null) if persisted => {
+                map.insert("query".into(), Json::String(String::new()));
+            }
+            _ => return Err(bad("a GraphQL request needs a `query` string".into())),
         }
         if !matches!(
             map.get("variables"),
@@ -369,13 +427,9 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<BatchRequest, Refusal> {
         ) {
             return Err(bad("`operationName` must be a string".into()));
         }
-        if !matches!(
-            map.get("extensions"),
-            None | Some(Json::Null | Json::Object(_))
-        ) {
-            return Err(bad("`extensions` must be an object".into()));
-        }
-        serde_json::from_value(v).map_err(|_| bad("malformed GraphQL request".into()))
+        let request =
+            serde_json::from_value(v).map_err(|_| bad("malformed GraphQL request".into()))?;
+        Ok((request, extensions))
     };
     match value {
         Json::Array(items) => {
@@ -388,11 +442,9 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<BatchRequest, Refusal> {
                     items.len()
                 )));
             }
-            Ok(BatchRequest::Batch(
-                items.into_iter().map(one).collect::<Result<_, _>>()?,
-            ))
+            Ok((true, items.into_iter().map(one).collect::<Result<_, _>>()?))
         }
-        other => Ok(BatchRequest::Single(one(other)?)),
+        other => Ok((false, vec![one(other)?])),
     }
 }
 
@@ -420,7 +472,8 @@ fn response_json(mut response: Response) -> (bool, Json) {
     (request_error, value)
 }
 
-fn respond(response: Response, media: &'static str) -> HttpResponse {
+/// The status and body of a response.
+fn render(response: Response, media: &'static str) -> (StatusCode, String) {
     let (request_error, body) = response_json(response);
     // application/json keeps 200 for every well-formed request; the newer media type signals
     // a request error with 400 (GraphQL-over-HTTP).
@@ -429,11 +482,20 @@ fn respond(response: Response, media: &'static str) -> HttpResponse {
     } else {
         StatusCode::OK
     };
-    json_response(status, body, media)
+    (status, body.to_string())
+}
+
+fn respond(response: Response, media: &'static str) -> HttpResponse {
+    let (status, body) = render(response, media);
+    body_response(status, body, media)
 }
 
 fn json_response(status: StatusCode, body: Json, media: &'static str) -> HttpResponse {
-    let mut resp = (status, body.to_string()).into_response();
+    body_response(status, body.to_string(), media)
+}
+
+fn body_response(status: StatusCode, body: String, media: &'static str) -> HttpResponse {
+    let mut resp = (status, body).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     resp

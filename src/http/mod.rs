@@ -1,6 +1,8 @@
 //! HTTP: the router, the GraphQL endpoint (hardened: content types, methods, batch size,
 //! body size) and the health probes.
 
+mod apq;
+mod caching;
 mod graphql;
 pub mod server;
 
@@ -24,14 +26,17 @@ use crate::{
     },
 };
 
+/// Automatic persisted queries kept in memory.
+const APQ_CACHE_SIZE: usize = 1000;
+
 /// What every handler shares.
-#[derive(Clone)]
 pub struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
     max_batch_size: usize,
     shape: ShapeLimits,
     trust_forwarded_for: bool,
+    apq: apq::Store,
 }
 
 /// The whole HTTP application over `db`, configured by `config`.
@@ -58,6 +63,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         db,
         max_batch_size: config.max_batch_size,
         trust_forwarded_for: config.trust_forwarded_for,
+        apq: apq::Store::new(APQ_CACHE_SIZE),
         shape: ShapeLimits {
             max_length: config.max_query_length,
             max_tokens: config.max_query_tokens,

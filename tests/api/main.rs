@@ -11,6 +11,7 @@ mod helpers;
 
 mod articles;
 mod auth;
+mod caching;
 mod cli;
 mod http;
 mod import;

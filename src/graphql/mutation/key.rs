@@ -40,6 +40,7 @@ impl From<Role> for KeyRole {
 
 /// An API key as admins see it: never the token, only its first characters.
 #[derive(SimpleObject)]
+#[graphql(cache_control(private))]
 pub struct ApiKey {
     /// Key id (for `revokeApiKey`).
     pub id: ID,

@@ -7,7 +7,7 @@ use crate::{
     domain::{self, page::PageArgs, preview::PreviewKey},
     error::AppError,
     graphql::{
-        now,
+        cache, now,
         types::{
             Article, ArticleConnection, ArticleFilterInput, ArticleOrderInput, NodeId, NodeKind,
             article_connection,
@@ -35,6 +35,7 @@ impl ArticleQuery {
         let db = ctx.data::<DatabaseConnection>()?;
         if let Some(token) = preview_token {
             let key = ctx.data::<PreviewKey>()?;
+            cache::private();
             let model = domain::preview::read(db, key, &token, now(ctx)).await?;
             let matches = match (&slug, &id) {
                 (Some(s), None) => s.trim() == model.slug,

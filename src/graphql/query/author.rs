@@ -5,7 +5,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     domain::{self, page::PageArgs},
-    graphql::types::{Author, AuthorConnection, TotalCount, connection},
+    graphql::{
+        cache,
+        types::{Author, AuthorConnection, TotalCount, connection},
+    },
 };
 
 /// Author lookups and listings.
@@ -40,6 +43,7 @@ impl AuthorQuery {
             last,
             before,
         };
+        cache::list("authors");
         let page = domain::author::list(db, &page).await?;
         Ok(connection(page, TotalCount::Authors, Author::from))
     }

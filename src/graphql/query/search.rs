@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     domain::{self, page::PageArgs},
     graphql::{
+        cache::{self, ArticleList},
         types::{Article, ArticleFilterInput, SearchConnection, TotalCount, connection},
         visibility,
     },
@@ -48,6 +49,7 @@ impl SearchQuery {
             after,
             ..Default::default()
         };
+        cache::article_list(ArticleList::All);
         let hits = domain::search::search(db, &query, &filter, &page, visibility(ctx)).await?;
         Ok(connection(hits, TotalCount::Search(query, filter), |h| {
             SearchHit {

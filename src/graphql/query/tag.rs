@@ -5,7 +5,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     domain::{self, page::PageArgs},
-    graphql::types::{Tag, TagConnection, TotalCount, connection},
+    graphql::{
+        cache,
+        types::{Tag, TagConnection, TotalCount, connection},
+    },
 };
 
 /// Tag lookups and listings.
@@ -40,6 +43,7 @@ impl TagQuery {
             last,
             before,
         };
+        cache::list("tags");
         let page = domain::tag::list(db, &page).await?;
         Ok(connection(page, TotalCount::Tags, Tag::from))
     }

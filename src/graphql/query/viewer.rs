@@ -33,7 +33,7 @@ pub enum ViewerRole {
 /// The identity a request is made with.
 pub struct ViewerInfo(Viewer);
 
-#[Object(name = "Viewer")]
+#[Object(name = "Viewer", cache_control(private))]
 impl ViewerInfo {
     /// The caller's role.
     async fn role(&self) -> ViewerRole {

@@ -14,7 +14,10 @@ use crate::{
         markdown,
     },
     error::AppError,
-    graphql::loaders::{AuthorLoader, TagsByArticleLoader},
+    graphql::{
+        cache::{self, ArticleList},
+        loaders::{AuthorLoader, TagsByArticleLoader},
+    },
 };
 
 /// Longest excerpt a client may ask for, in characters.
@@ -29,6 +32,7 @@ pub struct Article {
 
 impl From<article::Model> for Article {
     fn from(model: article::Model) -> Self {
+        cache::entity("article", model.id);
         Self {
             model,
             plain: OnceLock::new(),
@@ -112,7 +116,7 @@ pub struct TocEntry {
     pub anchor: String,
 }
 
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl Article {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -257,6 +261,7 @@ impl Article {
         }
         let db = ctx.data::<sea_orm::DatabaseConnection>()?;
         let vis = crate::graphql::visibility(ctx);
+        cache::article_list(ArticleList::All);
         let related = crate::domain::search::related(
             db,
             &self.model,
@@ -379,6 +384,7 @@ pub(crate) async fn article_connection(
 ) -> async_graphql::Result<super::ArticleConnection> {
     let db = ctx.data::<sea_orm::DatabaseConnection>()?;
     let filter = crate::domain::article::normalize_filter(filter)?;
+    cache::article_list(list_key(&filter));
     let order = order.map(ArticleOrder::from).unwrap_or_default();
     // Read bodies only when a listed article shows something derived from its body.
     let look = ctx.look_ahead();
@@ -403,4 +409,19 @@ pub(crate) async fn article_connection(
         super::TotalCount::Articles(filter),
         Article::from,
     ))
+}
+
+/// The surrogate key of a listing: scoped to an author or a tag when the filter names just
+/// that, by id (`Author.articles`, `Tag.articles`); every other listing is `articles`.
+fn list_key(f: &ArticleFilter) -> ArticleList {
+    let scope_only = f.author_slug.is_none()
+        && f.tag_slugs.is_empty()
+        && f.category.is_none()
+        && f.published_after.is_none()
+        && f.published_before.is_none();
+    match (f.author_id, f.tag_id) {
+        (Some(id), None) if scope_only => ArticleList::OfAuthor(id),
+        (None, Some(id)) if scope_only => ArticleList::OfTag(id),
+        _ => ArticleList::All,
+    }
 }

@@ -7,8 +7,12 @@ use super::{
     ArticleConnection, ArticleOrderInput, NodeId, NodeKind, article::article_connection, loader,
 };
 use crate::{
-    db::article::ArticleFilter, domain::page::PageArgs,
-    graphql::loaders::ArticleCountByAuthorLoader,
+    db::article::ArticleFilter,
+    domain::page::PageArgs,
+    graphql::{
+        cache::{self, ArticleList},
+        loaders::ArticleCountByAuthorLoader,
+    },
 };
 
 /// A person (account) who writes articles.
@@ -17,11 +21,12 @@ pub struct Author(author::Model);
 
 impl From<author::Model> for Author {
     fn from(m: author::Model) -> Self {
+        crate::graphql::cache::entity("author", m.id);
         Self(m)
     }
 }
 
-#[Object]
+#[Object(cache_control(max_age = 300))]
 impl Author {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -55,6 +60,7 @@ impl Author {
 
     /// Number of the author's published articles.
     async fn article_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        cache::article_list(ArticleList::OfAuthor(self.0.id));
         Ok(loader::<ArticleCountByAuthorLoader>(ctx)?
             .load_one(self.0.id)
             .await?

@@ -7,7 +7,12 @@ use super::{
     ArticleConnection, ArticleOrderInput, NodeId, NodeKind, article::article_connection, loader,
 };
 use crate::{
-    db::article::ArticleFilter, domain::page::PageArgs, graphql::loaders::ArticleCountByTagLoader,
+    db::article::ArticleFilter,
+    domain::page::PageArgs,
+    graphql::{
+        cache::{self, ArticleList},
+        loaders::ArticleCountByTagLoader,
+    },
 };
 
 /// A label on articles. Slugs are case-folded: `AI` and `ai` are one tag.
@@ -16,11 +21,12 @@ pub struct Tag(tag::Model);
 
 impl From<tag::Model> for Tag {
     fn from(m: tag::Model) -> Self {
+        crate::graphql::cache::entity("tag", m.id);
         Self(m)
     }
 }
 
-#[Object]
+#[Object(cache_control(max_age = 300))]
 impl Tag {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -39,6 +45,7 @@ impl Tag {
 
     /// Number of published articles with this tag.
     async fn article_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        cache::article_list(ArticleList::OfTag(self.0.id));
         Ok(loader::<ArticleCountByTagLoader>(ctx)?
             .load_one(self.0.id)
             .await?
