@@ -6,14 +6,13 @@ use std::{any::Any, net::SocketAddr, sync::Arc};
 
 use async_graphql::{
     BatchRequest, Request, Response, ServerError, Variables,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, RawQuery, State},
     http::{Extensions, HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
 };
 use serde_json::{Value as Json, json};
 
@@ -111,13 +110,7 @@ pub async fn get_graphql(
     };
     let Some(query) = param("query") else {
         if wants_html(&headers) {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("Content API")
-                    .finish(),
-            )
-            .into_response();
+            return super::graphiql::page();
         }
         return Refusal::new(
             StatusCode::BAD_REQUEST,

@@ -1,6 +1,7 @@
 //! HTTP: the router, the GraphQL endpoint (hardened: content types, methods, batch size,
 //! body size) and the health probes.
 
+mod graphiql;
 mod graphql;
 pub mod server;
 
@@ -71,6 +72,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .merge(graphiql::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

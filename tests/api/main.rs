@@ -12,6 +12,7 @@ mod helpers;
 mod articles;
 mod auth;
 mod cli;
+mod graphiql;
 mod http;
 mod import;
 mod limits;
