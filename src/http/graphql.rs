@@ -6,14 +6,13 @@ use std::{any::Any, net::SocketAddr, sync::Arc};
 
 use async_graphql::{
     Request, Response, ServerError, Variables,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, RawQuery, State},
     http::{Extensions, HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
 };
 use serde_json::{Value as Json, json};
 
@@ -119,13 +118,7 @@ pub async fn get_graphql(
     let ext = param("extensions").filter(|v| !v.is_empty());
     if query.is_none() && ext.is_none() {
         if wants_html(&headers) {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("Content API")
-                    .finish(),
-            )
-            .into_response();
+            return super::graphiql::page();
         }
         return Refusal::new(
             StatusCode::BAD_REQUEST,

@@ -3,6 +3,7 @@
 
 mod apq;
 mod caching;
+mod graphiql;
 mod graphql;
 pub mod server;
 
@@ -77,6 +78,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .merge(graphiql::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -13,6 +13,7 @@ mod articles;
 mod auth;
 mod caching;
 mod cli;
+mod graphiql;
 mod http;
 mod import;
 mod limits;
