@@ -74,6 +74,7 @@ pub fn build_schema(
         .data(services.view_limiter)
         .data(services.write)
         .extension(ErrorCodes)
+        .enable_federation()
         .limit_depth(options.depth)
         .limit_complexity(options.complexity);
     if !options.introspection {
@@ -87,9 +88,19 @@ pub fn build_schema(
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn schema_sdl() -> String {
+    sdl_schema().sdl()
+}
+
+/// The subgraph SDL a federation gateway composes (what `_service { sdl }` answers), as
+/// committed in `subgraph.graphql`.
+pub fn subgraph_sdl() -> String {
+    sdl_schema().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+fn sdl_schema() -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
         .finish()
-        .sdl()
 }
 
 /// The instant a request reads "now" at (see [`domain::request_time`]).

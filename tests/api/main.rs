@@ -13,6 +13,7 @@ mod articles;
 mod auth;
 mod caching;
 mod cli;
+mod federation;
 mod graphiql;
 mod http;
 mod import;

@@ -3,10 +3,36 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::tag;
+use entity::{article, tag};
 use sea_orm::DatabaseConnection;
 
-use crate::{db, error::AppError};
+use crate::{
+    db::{self, article::Visibility},
+    error::AppError,
+};
+
+/// Articles by id, of those the reader may see (others are absent).
+pub struct ArticleLoader {
+    db: DatabaseConnection,
+    vis: Visibility,
+}
+
+impl ArticleLoader {
+    /// A loader over `db`, finding what `vis` allows.
+    pub fn new(db: DatabaseConnection, vis: Visibility) -> Self {
+        Self { db, vis }
+    }
+}
+
+impl Loader<i32> for ArticleLoader {
+    type Value = article::Model;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = db::article::find_visible_by_ids(&self.db, ids, self.vis).await?;
+        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    }
+}
 
 /// Each article's tags, in the article's order (`[]` for none).
 pub struct TagsByArticleLoader {

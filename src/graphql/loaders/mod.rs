@@ -16,10 +16,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::db::article::Visibility;
 
-pub use article::TagsByArticleLoader;
+pub use article::{ArticleLoader, TagsByArticleLoader};
 pub use author::{ArticleCountByAuthorLoader, AuthorLoader};
 pub use batch::{BatchQueue, drive};
-pub use tag::ArticleCountByTagLoader;
+pub use tag::{ArticleCountByTagLoader, TagLoader};
 
 /// Adds a fresh set of loaders to `req`, all feeding `queue` (run the execution under
 /// [`drive`]). `vis` is what the counting loaders count.
@@ -30,6 +30,8 @@ pub fn register(
     queue: &BatchQueue,
 ) -> Request {
     req.data(loader(AuthorLoader::new(db.clone()), queue))
+        .data(loader(ArticleLoader::new(db.clone(), vis), queue))
+        .data(loader(TagLoader::new(db.clone()), queue))
         .data(loader(TagsByArticleLoader::new(db.clone()), queue))
         .data(loader(
             ArticleCountByAuthorLoader::new(db.clone(), vis),

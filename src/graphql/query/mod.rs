@@ -2,6 +2,7 @@
 
 mod article;
 mod author;
+mod entity;
 mod node;
 mod search;
 mod tag;
@@ -18,6 +19,7 @@ pub struct Query(
     author::AuthorQuery,
     tag::TagQuery,
     node::NodeQuery,
+    entity::EntityQuery,
     search::SearchQuery,
     viewer::ViewerQuery,
     crate::graphql::mutation::KeyQuery,
