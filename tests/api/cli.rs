@@ -1,5 +1,5 @@
-//! The `content-api` binary: import summary and exit code, schema output, and a server
-//! stopped with SIGTERM.
+//! The `content-api` binary: import summary, progress and exit code, schema output, and a
+//! server stopped with SIGTERM.
 
 use std::process::Command;
 
@@ -38,6 +38,11 @@ fn import_prints_a_summary_and_fails_when_a_file_fails() {
     assert!(
         stderr.contains("bad.md") && stderr.contains("metadata"),
         "{stderr}"
+    );
+    // Not a terminal: no progress bar, nothing but the failure lines.
+    assert!(
+        stderr.lines().all(|l| l.starts_with("error: ")),
+        "{stderr:?}"
     );
 
     // Re-running the good files succeeds and changes nothing.
@@ -125,6 +130,52 @@ fn keys_create_prints_the_token_once_and_list_and_revoke_manage_it() {
 
     let (ok, _) = run(&["keys", "create", "--role", "author"]);
     assert!(!ok, "an author key without --author is refused");
+}
+
+/// `import` on a terminal (a pseudo-terminal made by util-linux `script`) draws a progress bar,
+/// then clears it for the usual summary.
+#[cfg(target_os = "linux")]
+#[test]
+fn import_shows_a_progress_bar_on_a_terminal() {
+    // Arrange
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`script` (util-linux) is needed in CI"
+        );
+        eprintln!("skipped: `script` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("tty.db").display());
+    let command = format!(
+        "'{}' import --database-url '{db}' '{}'",
+        env!("CARGO_BIN_EXE_content-api"),
+        samples_dir().display()
+    );
+
+    // Act
+    let out = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "error")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+
+    // Assert
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("/4 files"), "no progress bar in {text:?}");
+    let last = text
+        .rsplit(['\r', '\n'])
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    assert_eq!(
+        last.trim_start_matches("\x1b[2K"),
+        "imported 4, updated 0, failed 0",
+        "{text:?}"
+    );
 }
 
 /// Graceful shutdown of the real server process.
