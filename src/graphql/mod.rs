@@ -4,6 +4,7 @@
 pub mod guard;
 pub mod loaders;
 pub mod mutation;
+pub mod observe;
 pub mod query;
 pub mod types;
 
@@ -73,6 +74,7 @@ pub fn build_schema(
         .data(services.view_limiter)
         .data(services.write)
         .extension(ErrorCodes)
+        .extension(observe::Observe)
         .limit_depth(options.depth)
         .limit_complexity(options.complexity);
     if !options.introspection {

@@ -1,8 +1,9 @@
 //! HTTP: the router, the GraphQL endpoint (hardened: content types, methods, batch size,
-//! body size) and the health probes, under one layer stack: request ids, tracing, panic and
-//! timeout handling.
+//! body size), the health probes and `/metrics`, under one layer stack: request ids, tracing,
+//! metrics, panic and timeout handling.
 
 mod graphql;
+pub mod metrics;
 pub mod server;
 
 use std::{sync::Arc, time::Duration};
@@ -80,6 +81,10 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
             max_fields: config.max_query_fields,
         },
     });
+    let telemetry = metrics::Telemetry::new(state.db.clone(), config.slow_operation());
+    let metrics_route = Router::new()
+        .route("/metrics", get(metrics::render))
+        .with_state(telemetry.clone());
     Router::new()
         .route(
             "/graphql",
@@ -88,6 +93,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+        .merge(metrics_route)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         // Outermost first.
         .layer(
@@ -96,6 +102,8 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // Outside the panic and timeout handlers, so it sees their answers.
+                .layer(middleware::from_fn_with_state(telemetry, metrics::track))
                 .layer(CatchPanicLayer::custom(graphql::panic_response))
                 .layer(middleware::from_fn_with_state(
                     config.request_timeout(),
