@@ -1,6 +1,6 @@
 //! HTTP: the router, the GraphQL endpoint (hardened: content types, methods, batch size,
 //! body size), the health probes and `/metrics`, under one layer stack: request ids, tracing,
-//! metrics, panic and timeout handling.
+//! compression, CORS, metrics, panic and timeout handling.
 
 mod graphql;
 pub mod metrics;
@@ -12,7 +12,7 @@ use axum::{
     Router,
     body::Body,
     extract::{DefaultBodyLimit, Request, State},
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -21,12 +21,14 @@ use sea_orm::DatabaseConnection;
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::{CompressionLayer, DefaultPredicate, Predicate},
+    cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
 use crate::{
-    config::Config,
+    config::{Config, CorsOrigin, CorsOrigins},
     domain::{preview::PreviewKey, rate_limit::RateLimiter},
     graphql::{
         AppSchema, SchemaOptions, Services, WriteSettings, build_schema, guard::ShapeLimits,
@@ -102,7 +104,10 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                // Outside the panic and timeout handlers, so it sees their answers.
+                .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(has_body)))
+                .option_layer(cors(&config.cors_origins))
+                // Inside compression, so it reads refusal bodies uncompressed; outside the panic
+                // and timeout handlers, so it sees their answers.
                 .layer(middleware::from_fn_with_state(telemetry, metrics::track))
                 .layer(CatchPanicLayer::custom(graphql::panic_response))
                 .layer(middleware::from_fn_with_state(
@@ -152,6 +157,41 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
     )
 }
 
+/// Compress only responses that can have a body: never 1xx, 204 or 304 (whose bodies are
+/// empty by definition, and which must keep their headers untouched).
+fn has_body(status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
+
+/// CORS for the configured origins; none configured, no CORS headers at all.
+fn cors(CorsOrigins(origins): &CorsOrigins) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.contains(&CorsOrigin::Any) {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| match o {
+            CorsOrigin::Exact(origin) => HeaderValue::from_str(origin).ok(),
+            CorsOrigin::Any => None,
+        }))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, REQUEST_ID])
+            .expose_headers([
+                header::ETAG,
+                HeaderName::from_static("surrogate-key"),
+                REQUEST_ID,
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
 /// Answers a request that takes longer than `limit` with 408 and a GraphQL error body
 /// (`TIMEOUT`); the work in progress is dropped.
 async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
@@ -191,9 +231,26 @@ async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
+    use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Version};
 
-    use super::is_fit_request_id;
+    use super::{has_body, is_fit_request_id};
+
+    #[test]
+    fn only_statuses_with_a_body_are_compressed() {
+        let compress = |status| {
+            has_body(
+                status,
+                Version::HTTP_11,
+                &HeaderMap::new(),
+                &Extensions::new(),
+            )
+        };
+        assert!(compress(StatusCode::OK));
+        assert!(compress(StatusCode::BAD_REQUEST));
+        assert!(!compress(StatusCode::NOT_MODIFIED));
+        assert!(!compress(StatusCode::NO_CONTENT));
+        assert!(!compress(StatusCode::SWITCHING_PROTOCOLS));
+    }
 
     #[test]
     fn request_ids_must_be_short_visible_ascii() {

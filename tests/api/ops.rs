@@ -1,15 +1,31 @@
-//! Operations: `/metrics`, request ids, logs, slow operations and the request timeout, through
-//! the real router.
+//! Operations: `/metrics`, request ids, logs, slow operations, the request timeout, CORS and
+//! compression, all through the real router.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    io::Read as _,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     body::{Body, Bytes},
-    http::{Request, StatusCode},
+    http::{HeaderMap, Request, StatusCode},
 };
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 use crate::helpers::TestApp;
+
+/// Sends `req` and returns status, headers and the raw body bytes.
+async fn send_raw(app: &TestApp, req: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes(),
+    )
+}
 
 fn post_json() -> axum::http::request::Builder {
     Request::post("/graphql").header("content-type", "application/json")
@@ -336,4 +352,141 @@ async fn requests_over_the_timeout_get_408_with_a_graphql_error() {
         Some(1.0),
         "{text}"
     );
+}
+
+fn preflight(origin: &str) -> Request<Body> {
+    Request::options("/graphql")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,authorization",
+        )
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn lower_list(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap().split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect()
+}
+
+db_test!(
+    async fn cors_answers_allowed_origins_only(app) {
+        // Arrange
+        let mut app = app;
+        app.reconfigure(|c| c.cors_origins = "https://app.example".parse().unwrap());
+
+        // Act / Assert: preflight from an allowed origin.
+        let (status, headers, _) = app.send(preflight("https://app.example")).await;
+        assert!(status.is_success(), "{status}");
+        assert_eq!(headers["access-control-allow-origin"], "https://app.example");
+        let methods = lower_list(&headers, "access-control-allow-methods");
+        assert!(methods.contains(&"get".into()) && methods.contains(&"post".into()), "{methods:?}");
+        let allowed = lower_list(&headers, "access-control-allow-headers");
+        for h in ["content-type", "authorization"] {
+            assert!(allowed.contains(&h.into()), "{h} in {allowed:?}");
+        }
+
+        // The actual request exposes the headers clients need.
+        let mut req = operation("{ __typename }", None);
+        req.headers_mut().insert("origin", "https://app.example".parse().unwrap());
+        let (status, headers, _) = app.send(req).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["access-control-allow-origin"], "https://app.example");
+        let exposed = lower_list(&headers, "access-control-expose-headers");
+        for h in ["etag", "surrogate-key", "x-request-id"] {
+            assert!(exposed.contains(&h.into()), "{h} in {exposed:?}");
+        }
+
+        // Another origin gets no permission.
+        let (_, headers, _) = app.send(preflight("https://evil.example")).await;
+        assert!(!headers.contains_key("access-control-allow-origin"), "{headers:?}");
+    }
+);
+
+db_test!(
+    async fn cors_is_off_by_default_and_star_allows_any_origin(app) {
+        let mut app = app;
+        let mut req = operation("{ __typename }", None);
+        req.headers_mut().insert("origin", "https://app.example".parse().unwrap());
+        let (_, headers, _) = app.send(req).await;
+        assert!(
+            !headers.keys().any(|k| k.as_str().starts_with("access-control-")),
+            "{headers:?}"
+        );
+
+        app.reconfigure(|c| c.cors_origins = "*".parse().unwrap());
+        let (_, headers, _) = app.send(preflight("https://anyone.example")).await;
+        assert_eq!(headers["access-control-allow-origin"], "*");
+    }
+);
+
+db_test!(
+    async fn responses_are_compressed_with_gzip_and_brotli(app) {
+        // Arrange: a response large enough to be worth compressing.
+        let query = "{ a: __typename b: __typename c: __typename d: __typename }";
+        let (_, headers, plain) = send_raw(&app, operation(query, None)).await;
+        assert!(!headers.contains_key("content-encoding"));
+        let plain: Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(plain["data"]["d"], "Query");
+
+        for encoding in ["gzip", "br"] {
+            // Act
+            let mut req = operation(query, None);
+            req.headers_mut().insert("accept-encoding", encoding.parse().unwrap());
+            let (status, headers, body) = send_raw(&app, req).await;
+
+            // Assert
+            assert_eq!(status, 200);
+            assert_eq!(headers["content-encoding"], encoding);
+            assert_eq!(headers["content-type"], "application/json");
+            let decoded = decode(encoding, &body);
+            assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), plain, "{encoding}");
+        }
+    }
+);
+
+db_test!(
+    async fn compression_keeps_metrics_readable_and_leaves_tiny_bodies_alone(app) {
+        // /metrics compresses like any text, and decodes to the exposition format.
+        app.send(operation("query Foo { __typename }", None)).await;
+        let req = Request::get("/metrics")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = send_raw(&app, req).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+        let text = String::from_utf8(decode(headers["content-encoding"].to_str().unwrap(), &body)).unwrap();
+        assert_eq!(
+            sample(&text, r#"graphql_requests_total{operation="Foo",outcome="ok"}"#),
+            Some(1.0),
+            "{text}"
+        );
+
+        // A two-byte body and an empty preflight answer stay as they are.
+        let req = Request::get("/healthz")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let (_, headers, body) = send_raw(&app, req).await;
+        assert!(!headers.contains_key("content-encoding"));
+        assert_eq!(&body[..], b"ok");
+    }
+);
+
+fn decode(encoding: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match encoding {
+        "gzip" => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+        "br" => brotli::Decompressor::new(body, 4096).read_to_end(&mut out),
+        other => panic!("unexpected encoding {other}"),
+    }
+    .unwrap();
+    out
 }
