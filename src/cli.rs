@@ -124,7 +124,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys { action } => keys(&config, action).await,
         Command::Import { paths } => {
             let opened = db::open(&config).await?;
-            let report = import::import_paths(&opened.db, &paths).await;
+            let report = match import::progress::Bar::on_terminal() {
+                Some(bar) => import::import_paths_with(&opened.db, &paths, &bar).await,
+                None => import::import_paths(&opened.db, &paths).await,
+            };
             for failure in &report.failures {
                 eprintln!("error: {failure}");
             }

@@ -157,6 +157,82 @@ pub struct Config {
     /// Log format (default: text, json in the production profile).
     #[arg(long, env = "LOG_FORMAT", value_enum, global = true)]
     pub log_format: Option<LogFormat>,
+
+    /// GraphQL operations slower than this many milliseconds are logged as warnings.
+    #[arg(long, env = "SLOW_OPERATION_MS", default_value_t = 500, global = true)]
+    pub slow_operation_ms: u64,
+
+    /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT; the process exits
+    /// when they are done or this has passed, whichever comes first.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10, global = true)]
+    pub shutdown_grace_secs: u64,
+
+    /// Browser origins allowed to call the API (CORS), comma-separated
+    /// (`https://app.example.com,https://admin.example.com`), or `*` for any. Unset: no CORS
+    /// headers, so browsers allow same-origin calls only.
+    #[arg(
+        long,
+        env = "CORS_ORIGINS",
+        default_value = "",
+        hide_default_value = true,
+        global = true
+    )]
+    pub cors_origins: CorsOrigins,
+
+    /// Automatic persisted queries kept in memory (least recently used are dropped).
+    #[arg(long, env = "APQ_CACHE_SIZE", default_value_t = 1000, global = true)]
+    pub apq_cache_size: usize,
+}
+
+/// The browser origins allowed by CORS: a comma-separated list; blank entries are ignored,
+/// so an empty `CORS_ORIGINS` means none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorsOrigins(pub Vec<CorsOrigin>);
+
+impl std::str::FromStr for CorsOrigins {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .filter(|entry| !entry.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// One entry of `CORS_ORIGINS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigin {
+    /// `*`: any origin.
+    Any,
+    /// One origin, normalised to `scheme://host[:port]`.
+    Exact(String),
+}
+
+impl std::str::FromStr for CorsOrigin {
+    type Err = String;
+
+    /// Accepts `*` or an origin (`https://example.com`, `http://localhost:3000`; a trailing `/`
+    /// is tolerated); anything with a path, query, credentials or no host is refused.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s == "*" {
+            return Ok(Self::Any);
+        }
+        let refuse = || format!("`{s}` is not an origin like `https://example.com` (or `*`)");
+        let url = url::Url::parse(s).map_err(|_| refuse())?;
+        let origin = url.origin();
+        let has_extras = !url.username().is_empty()
+            || url.password().is_some()
+            || !matches!(url.path(), "" | "/")
+            || url.query().is_some()
+            || url.fragment().is_some();
+        if !origin.is_tuple() || has_extras || !matches!(url.scheme(), "http" | "https") {
+            return Err(refuse());
+        }
+        Ok(Self::Exact(origin.ascii_serialization()))
+    }
 }
 
 impl Config {
@@ -187,6 +263,10 @@ impl Config {
             introspection: None,
             field_suggestions: None,
             log_format: None,
+            slow_operation_ms: 500,
+            shutdown_grace_secs: 10,
+            cors_origins: CorsOrigins::default(),
+            apq_cache_size: 1000,
         }
     }
 
@@ -218,6 +298,16 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    /// The duration above which an operation is logged as slow.
+    pub fn slow_operation(&self) -> Duration {
+        Duration::from_millis(self.slow_operation_ms)
+    }
+
+    /// How long in-flight requests may take to finish once shutdown starts.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
     /// The database to use, and whether it is the embedded default (which is seeded with the
     /// samples when new).
     pub fn database(&self) -> DatabaseChoice {
@@ -235,4 +325,60 @@ pub enum DatabaseChoice {
     Url(String),
     /// The embedded SQLite file.
     Embedded(PathBuf),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CorsOrigin, CorsOrigins};
+
+    #[test]
+    fn cors_origins_parse_to_their_serialization_and_refuse_non_origins() {
+        let cases = [
+            ("*", Some(CorsOrigin::Any)),
+            (
+                "https://example.com",
+                Some(CorsOrigin::Exact("https://example.com".into())),
+            ),
+            (
+                " HTTPS://Example.COM/ ",
+                Some(CorsOrigin::Exact("https://example.com".into())),
+            ),
+            (
+                "http://localhost:3000",
+                Some(CorsOrigin::Exact("http://localhost:3000".into())),
+            ),
+            (
+                "https://example.com:443",
+                Some(CorsOrigin::Exact("https://example.com".into())),
+            ),
+            ("example.com", None),
+            ("https://example.com/app", None),
+            ("https://user@example.com", None),
+            ("https://example.com?x=1", None),
+            ("file:///etc/passwd", None),
+            ("ftp://example.com", None),
+            ("", None),
+            ("**", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                input.parse::<CorsOrigin>().ok(),
+                expected,
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cors_origin_lists_skip_blank_entries_and_refuse_bad_ones() {
+        assert_eq!("".parse::<CorsOrigins>(), Ok(CorsOrigins::default()));
+        assert_eq!(
+            "https://a.example, ,http://localhost:3000,".parse::<CorsOrigins>(),
+            Ok(CorsOrigins(vec![
+                CorsOrigin::Exact("https://a.example".into()),
+                CorsOrigin::Exact("http://localhost:3000".into()),
+            ]))
+        );
+        assert!("https://a.example,nope".parse::<CorsOrigins>().is_err());
+    }
 }

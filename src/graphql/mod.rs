@@ -5,6 +5,7 @@ pub mod cache;
 pub mod guard;
 pub mod loaders;
 pub mod mutation;
+pub mod observe;
 pub mod query;
 pub mod types;
 
@@ -74,6 +75,7 @@ pub fn build_schema(
         .data(services.view_limiter)
         .data(services.write)
         .extension(ErrorCodes)
+        .extension(observe::Observe)
         .enable_federation()
         .limit_depth(options.depth)
         .limit_complexity(options.complexity);

@@ -1,5 +1,5 @@
 //! HTTP caching of GET query responses: `Cache-Control` from the schema's cache hints and who
-//! asked, a strong `ETag` over the body (`If-None-Match` answers `304`), and `Surrogate-Key`
+//! asked, a weak `ETag` over the body (`If-None-Match` answers `304`), and `Surrogate-Key`
 //! naming every entity and listing the response shows, so a CDN can purge exactly what a
 //! change touched.
 //!
@@ -99,11 +99,12 @@ pub fn answer(
     resp
 }
 
-/// A strong entity tag: the first 128 bits of the body's sha256, quoted.
+/// A weak entity tag over the first 128 bits of the body's sha256. Weak, because compression
+/// (further out in the stack) sends other bytes for the same body under the same tag.
 fn etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("W/\"{hex}\"")
 }
 
 /// `If-None-Match` lists `tag` (weak comparison, as RFC 9110 asks for this header) or is `*`.
@@ -114,7 +115,9 @@ fn if_none_match(request: &HeaderMap, tag: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag)
+        .any(|candidate| {
+            candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/")
+        })
 }
 
 #[cfg(test)]
@@ -134,7 +137,8 @@ mod tests {
     fn if_none_match_lists_weak_and_star() {
         let tag = etag(b"{}");
         assert!(if_none_match(&headers(&tag), &tag));
-        assert!(if_none_match(&headers(&format!("\"x\", W/{tag}")), &tag));
+        let strong = tag.trim_start_matches("W/");
+        assert!(if_none_match(&headers(&format!("\"x\", {strong}")), &tag));
         assert!(if_none_match(&headers("*"), &tag));
         assert!(!if_none_match(&headers("\"x\""), &tag));
         assert!(!if_none_match(&HeaderMap::new(), &tag));

@@ -1,34 +1,48 @@
 //! HTTP: the router, the GraphQL endpoint (hardened: content types, methods, batch size,
-//! body size) and the health probes.
+//! body size), the health probes and `/metrics`, under one layer stack: request ids, tracing,
+//! compression, CORS, metrics, panic and timeout handling.
 
 mod apq;
 mod caching;
 mod graphiql;
 mod graphql;
+pub mod metrics;
 pub mod server;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, State},
-    http::StatusCode,
-    response::IntoResponse,
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use sea_orm::DatabaseConnection;
-use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::{CompressionLayer, DefaultPredicate, Predicate},
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
 
 use crate::{
-    config::Config,
+    config::{Config, CorsOrigin, CorsOrigins},
     domain::{preview::PreviewKey, rate_limit::RateLimiter},
     graphql::{
         AppSchema, SchemaOptions, Services, WriteSettings, build_schema, guard::ShapeLimits,
     },
 };
 
-/// Automatic persisted queries kept in memory.
-const APQ_CACHE_SIZE: usize = 1000;
+/// The header carrying the request id, on requests and on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest client-sent request id that is kept.
+const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// What every handler shares.
 pub struct AppState {
@@ -64,7 +78,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         db,
         max_batch_size: config.max_batch_size,
         trust_forwarded_for: config.trust_forwarded_for,
-        apq: apq::Store::new(APQ_CACHE_SIZE),
+        apq: apq::Store::new(config.apq_cache_size),
         shape: ShapeLimits {
             max_length: config.max_query_length,
             max_tokens: config.max_query_tokens,
@@ -73,6 +87,10 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
             max_fields: config.max_query_fields,
         },
     });
+    let telemetry = metrics::Telemetry::new(state.db.clone(), config.slow_operation());
+    let metrics_route = Router::new()
+        .route("/metrics", get(metrics::render))
+        .with_state(telemetry.clone());
     Router::new()
         .route(
             "/graphql",
@@ -82,13 +100,122 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+        .merge(metrics_route)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout(),
-        ))
-        .layer(CatchPanicLayer::custom(graphql::panic_response))
-        .layer(TraceLayer::new_for_http())
+        // Outermost first.
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::map_request(drop_unfit_request_id))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(has_body)))
+                .option_layer(cors(&config.cors_origins))
+                // Inside compression, so it reads refusal bodies uncompressed; outside the panic
+                // and timeout handlers, so it sees their answers.
+                .layer(middleware::from_fn_with_state(telemetry, metrics::track))
+                .layer(CatchPanicLayer::custom(graphql::panic_response))
+                .layer(middleware::from_fn_with_state(
+                    config.request_timeout(),
+                    time_limit,
+                )),
+        )
+}
+
+/// Removes a client-sent `x-request-id` unfit for logs (so a new one is made): more than one,
+/// empty, longer than 128 bytes, or anything but visible ASCII.
+async fn drop_unfit_request_id(mut req: Request) -> Request {
+    let mut ids = req.headers().get_all(&REQUEST_ID).iter();
+    let fit = match (ids.next(), ids.next()) {
+        (None, _) => true,
+        (Some(id), None) => is_fit_request_id(id),
+        (Some(_), Some(_)) => false,
+    };
+    if !fit {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
+}
+
+fn is_fit_request_id(id: &HeaderValue) -> bool {
+    let bytes = id.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_REQUEST_ID_LEN
+        && bytes.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// The span every log line of a request is written in: method, path and request id. The path,
+/// not the URI: a GET query string holds the query and its variables, which stay out of logs.
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // At ERROR level, so the span is on whenever any line is logged: with `RUST_LOG=warn` an
+    // INFO span would be filtered out and the warnings would lose their request id.
+    tracing::error_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+    )
+}
+
+/// Compress only responses that can have a body: never 1xx, 204 or 304 (whose bodies are
+/// empty by definition, and which must keep their headers untouched).
+fn has_body(status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
+
+/// CORS for the configured origins; none configured, no CORS headers at all.
+fn cors(CorsOrigins(origins): &CorsOrigins) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.contains(&CorsOrigin::Any) {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| match o {
+            CorsOrigin::Exact(origin) => HeaderValue::from_str(origin).ok(),
+            CorsOrigin::Any => None,
+        }))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, REQUEST_ID])
+            .expose_headers([
+                header::ETAG,
+                HeaderName::from_static("surrogate-key"),
+                REQUEST_ID,
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Answers a request that takes longer than `limit` with 408 and a GraphQL error body
+/// (`TIMEOUT`); the work in progress is dropped.
+async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
+            let body = serde_json::json!({ "errors": [{
+                "message": format!("the request took longer than {} s", limit.as_secs()),
+                "extensions": { "code": "TIMEOUT" },
+            }] });
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Liveness: the process answers.
@@ -104,5 +231,42 @@ async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             tracing::warn!(error = %crate::db::describe(&e), "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Version};
+
+    use super::{has_body, is_fit_request_id};
+
+    #[test]
+    fn only_statuses_with_a_body_are_compressed() {
+        let compress = |status| {
+            has_body(
+                status,
+                Version::HTTP_11,
+                &HeaderMap::new(),
+                &Extensions::new(),
+            )
+        };
+        assert!(compress(StatusCode::OK));
+        assert!(compress(StatusCode::BAD_REQUEST));
+        assert!(!compress(StatusCode::NOT_MODIFIED));
+        assert!(!compress(StatusCode::NO_CONTENT));
+        assert!(!compress(StatusCode::SWITCHING_PROTOCOLS));
+    }
+
+    #[test]
+    fn request_ids_must_be_short_visible_ascii() {
+        let fit = |s: &[u8]| HeaderValue::from_bytes(s).is_ok_and(|v| is_fit_request_id(&v));
+        assert!(fit(b"3f0c7a52-6a1e-4d6b-9d0a-2b1f0e2c9a11"));
+        assert!(fit(b"req_1.2:3/4"));
+        assert!(fit(&[b'a'; 128]));
+        assert!(!fit(&[b'a'; 129]), "too long");
+        assert!(!fit(b""), "empty");
+        assert!(!fit(b"a b"), "space");
+        assert!(!fit(b"a\tb"), "tab");
+        assert!(!fit("caf\u{e9}".as_bytes()), "not ASCII");
     }
 }

@@ -1,15 +1,18 @@
 //! Start-up and shutdown of the HTTP server.
 
-use std::path::PathBuf;
+use std::{future::IntoFuture as _, path::PathBuf};
 
 use anyhow::Context as _;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{config::Config, db, import};
 
 /// Opens (and migrates) the database, seeds a newly created embedded database with the
-/// samples, and serves until SIGINT/SIGTERM, letting in-flight requests finish.
+/// samples, and serves until SIGINT/SIGTERM. Then it stops accepting connections and lets
+/// in-flight requests finish, for at most `SHUTDOWN_GRACE_SECS`; after that it returns anyway.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Listen for signals before anything else, so a stop request is never missed.
+    let stop = shutdown_signal()?;
     let opened = db::open(&config).await?;
     if opened.created_embedded {
         seed_samples(&opened.db, &config).await;
@@ -20,13 +23,34 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
     let addr = listener.local_addr()?;
     tracing::info!("serving GraphQL on http://{addr}/graphql");
-    axum::serve(
+
+    let (stopping_tx, stopping) = watch::channel(false);
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")?;
+    .with_graceful_shutdown(async move {
+        stop.await;
+        stopping_tx.send_replace(true);
+    })
+    .into_future();
+    let grace = config.shutdown_grace();
+    let deadline = async move {
+        let mut stopping = stopping;
+        // An error means the sender is gone, which only happens once the server has returned.
+        if stopping.wait_for(|s| *s).await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result.context("server failed")?,
+        () = deadline => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "in-flight requests did not finish within the grace period; stopping anyway"
+        ),
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -49,26 +73,29 @@ async fn seed_samples(db: &sea_orm::DatabaseConnection, config: &Config) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on the first SIGINT or SIGTERM. The handlers are installed now, not when the
+/// future is first polled, so a signal arriving during start-up still stops the server cleanly.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    let stop = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let stop = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
+    Ok(async move {
+        stop.await;
+        tracing::info!("shutting down: refusing new connections, finishing in-flight requests");
+    })
 }

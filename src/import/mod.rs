@@ -2,6 +2,7 @@
 //! to the domain upsert in its own transaction; a bad file is reported and skipped.
 
 pub mod parse;
+pub mod progress;
 
 use std::{
     fmt,
@@ -16,6 +17,7 @@ use crate::{
     domain::article::{ImportedArticle, UpsertOutcome, upsert_imported},
 };
 use parse::ParsedArticle;
+use progress::ImportProgress;
 
 /// Largest file the importer reads; anything bigger is refused as not an article.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -108,19 +110,30 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, failures: &mut Vec<ImportFailure>)
 
 /// Imports every markdown file under `paths`, one transaction per article.
 pub async fn import_paths(db: &DatabaseConnection, paths: &[PathBuf]) -> ImportReport {
+    import_paths_with(db, paths, &progress::Silent).await
+}
+
+/// Like [`import_paths`], telling `progress` about each file. Failures are only collected in
+/// the report: callers print or log them (a log line would tear a progress bar).
+pub async fn import_paths_with(
+    db: &DatabaseConnection,
+    paths: &[PathBuf],
+    progress: &dyn ImportProgress,
+) -> ImportReport {
     let mut report = ImportReport::default();
     let files = collect_files(paths, &mut report.failures);
+    progress.start(files.len());
     for file in files {
+        progress.file(&file);
         match import_file(db, &file).await {
             Ok(UpsertOutcome::Created) => report.imported += 1,
             Ok(UpsertOutcome::Updated) => report.updated += 1,
             Ok(UpsertOutcome::Unchanged) => report.unchanged += 1,
-            Err(reason) => {
-                tracing::warn!(file = %file.display(), %reason, "import failed");
-                report.failures.push(ImportFailure { path: file, reason });
-            }
+            Err(reason) => report.failures.push(ImportFailure { path: file, reason }),
         }
+        progress.done();
     }
+    progress.finish();
     report
 }
 

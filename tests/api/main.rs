@@ -20,6 +20,7 @@ mod import;
 mod limits;
 mod loaders;
 mod mutations;
+mod ops;
 mod pagination;
 mod schema;
 mod search;
