@@ -182,6 +182,28 @@ pub struct Config {
     /// Automatic persisted queries kept in memory (least recently used are dropped).
     #[arg(long, env = "APQ_CACHE_SIZE", default_value_t = 1000, global = true)]
     pub apq_cache_size: usize,
+
+    /// Seconds a WebSocket client has to send `connection_init` (then 4408).
+    #[arg(
+        long,
+        env = "WS_INIT_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub ws_init_timeout_secs: u64,
+
+    /// Most subscriptions running at once on one WebSocket connection.
+    #[arg(
+        long,
+        env = "WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub ws_max_subscriptions: usize,
+
+    /// Largest WebSocket message accepted, in bytes.
+    #[arg(long, env = "WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub ws_max_message_bytes: usize,
 }
 
 /// The browser origins allowed by CORS: a comma-separated list; blank entries are ignored,
@@ -267,6 +289,9 @@ impl Config {
             shutdown_grace_secs: 10,
             cors_origins: CorsOrigins::default(),
             apq_cache_size: 1000,
+            ws_init_timeout_secs: 10,
+            ws_max_subscriptions: 20,
+            ws_max_message_bytes: 64 * 1024,
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod article;
 pub mod author;
+pub mod live;
 pub mod page;
 pub mod search;
 pub mod tag;

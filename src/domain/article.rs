@@ -167,6 +167,11 @@ pub async fn get_by_id(
         .ok_or_else(|| AppError::not_found("article", id.to_string()))
 }
 
+/// The ids of an article's tags, in the article's order.
+pub async fn tag_ids(conn: &impl ConnectionTrait, id: i32) -> AppResult<Vec<i32>> {
+    db::article::tag_ids_of(conn, id).await
+}
+
 /// The articles among `ids` that `vis` allows (others are left out).
 pub async fn find_visible_by_ids(
     conn: &impl ConnectionTrait,

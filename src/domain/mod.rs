@@ -4,6 +4,7 @@
 pub mod article;
 pub mod auth;
 pub mod author;
+pub mod live;
 pub mod markdown;
 pub mod page;
 pub mod preview;

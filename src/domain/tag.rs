@@ -78,6 +78,15 @@ pub async fn find_by_ids(conn: &impl ConnectionTrait, ids: &[i32]) -> AppResult<
     db::tag::find_by_ids(conn, ids).await
 }
 
+/// The tags with these slugs (case-folded; unknown ones are left out).
+pub async fn find_by_slugs(
+    conn: &impl ConnectionTrait,
+    slugs: &[String],
+) -> AppResult<Vec<tag::Model>> {
+    let slugs: Vec<String> = slugs.iter().map(|s| slug_of(s)).collect();
+    db::tag::find_by_slugs(conn, &slugs).await
+}
+
 /// Creates a tag (admins); the slug defaults to the case-folded name.
 pub async fn create(
     conn: &impl ConnectionTrait,

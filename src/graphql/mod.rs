@@ -6,13 +6,15 @@ pub mod guard;
 pub mod loaders;
 pub mod mutation;
 pub mod observe;
+mod order;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
 use async_graphql::{
-    EmptySubscription, Request, Response, Schema, ServerError,
+    Request, Response, Schema, ServerError,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
 };
 use chrono::{DateTime, Utc};
@@ -25,9 +27,10 @@ use crate::{
 };
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::Subscription;
 
 /// The schema type served over HTTP.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Limits and switches the schema enforces while validating a query.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +64,8 @@ pub struct Services {
     pub view_limiter: RateLimiter,
     /// Write limits.
     pub write: WriteSettings,
+    /// Live events for subscriptions.
+    pub hub: domain::live::Hub,
 }
 
 /// Builds the schema over `db`.
@@ -69,11 +74,12 @@ pub fn build_schema(
     options: SchemaOptions,
     services: Services,
 ) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(db)
         .data(services.preview_key)
         .data(services.view_limiter)
         .data(services.write)
+        .data(services.hub)
         .extension(ErrorCodes)
         .extension(observe::Observe)
         .enable_federation()
@@ -100,7 +106,7 @@ pub fn subgraph_sdl() -> String {
 }
 
 fn sdl_schema() -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .enable_federation()
         .finish()
 }
@@ -122,8 +128,40 @@ pub async fn execute(
     let now = domain::request_time();
     let queue = loaders::BatchQueue::default();
     let req = req.data(RequestTime(now)).data(viewer).data(client);
-    let req = loaders::register(req, db, viewer.visibility(now), &queue);
-    cache::collect(loaders::drive(queue, schema.execute(req))).await
+    let fetches = loaders::Fetches::Queued(queue.clone());
+    let mut req = loaders::register(req, db, viewer.visibility(now), &fetches);
+    let shape = req
+        .parsed_query()
+        .ok()
+        .cloned()
+        .map(|doc| (doc, req.operation_name.clone()));
+    let (mut response, collected) =
+        cache::collect(loaders::drive(queue, schema.execute(req))).await;
+    if let Some((doc, operation)) = shape {
+        order::restore(&mut response.data, &doc, operation.as_deref());
+    }
+    (response, collected)
+}
+
+/// Executes a subscription for `viewer`: one response per event. "Now" is read afresh for
+/// every event, so an article published for later shows once its time has come.
+pub fn execute_stream(
+    schema: &AppSchema,
+    req: Request,
+    db: &DatabaseConnection,
+    viewer: Viewer,
+) -> impl futures_util::Stream<Item = Response> + Send + use<> {
+    let req = req.data(viewer);
+    let vis = viewer.visibility(domain::request_time());
+    let req = loaders::register(req, db, vis, &loaders::Fetches::Spawned);
+    schema.execute_stream(req)
+}
+
+/// Announces a committed change to subscribers (a no-op when the schema has no hub).
+pub(crate) async fn announce(ctx: &async_graphql::Context<'_>, event: domain::live::Event) {
+    if let Ok(hub) = ctx.data::<domain::live::Hub>() {
+        hub.publish(event).await;
+    }
 }
 
 /// "Now" for this request.
@@ -169,6 +207,23 @@ impl Extension for ErrorCodesExtension {
             tag_error(err);
         }
         resp
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, Response> {
+        use futures_util::StreamExt;
+        next.run(ctx, stream)
+            .map(|mut resp| {
+                for err in &mut resp.errors {
+                    tag_error(err);
+                }
+                resp
+            })
+            .boxed()
     }
 }
 

@@ -288,7 +288,7 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Refus
 /// The type of the operation `request` selects, after the shape guard (length, tokens, fields
 /// with fragments expanded, aliases, directives); a query that does not parse is an error. The
 /// parsed document stays in the request, so the schema does not parse it again.
-fn operation_type(
+pub(super) fn operation_type(
     request: &mut Request,
     limits: &ShapeLimits,
 ) -> Result<OperationType, ServerError> {

@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql;
 pub mod metrics;
 pub mod server;
+mod ws;
 
 use std::{sync::Arc, time::Duration};
 
@@ -32,7 +33,7 @@ use tower_http::{
 
 use crate::{
     config::{Config, CorsOrigin, CorsOrigins},
-    domain::{preview::PreviewKey, rate_limit::RateLimiter},
+    domain::{live::Hub, preview::PreviewKey, rate_limit::RateLimiter},
     graphql::{
         AppSchema, SchemaOptions, Services, WriteSettings, build_schema, guard::ShapeLimits,
     },
@@ -52,6 +53,8 @@ pub struct AppState {
     shape: ShapeLimits,
     trust_forwarded_for: bool,
     apq: apq::Store,
+    hub: Hub,
+    ws: ws::WsLimits,
 }
 
 /// The whole HTTP application over `db`, configured by `config`.
@@ -66,12 +69,14 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         Some(secret) => PreviewKey::from_secret(secret),
         None => PreviewKey::random(),
     };
+    let hub = Hub::new(&db);
     let services = Services {
         preview_key,
         view_limiter: RateLimiter::per_minute(config.view_rate_per_minute),
         write: WriteSettings {
             max_article_bytes: config.max_article_bytes,
         },
+        hub: hub.clone(),
     };
     let state = Arc::new(AppState {
         schema: build_schema(db.clone(), options, services),
@@ -79,6 +84,12 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
         max_batch_size: config.max_batch_size,
         trust_forwarded_for: config.trust_forwarded_for,
         apq: apq::Store::new(config.apq_cache_size),
+        hub,
+        ws: ws::WsLimits {
+            init_timeout: Duration::from_secs(config.ws_init_timeout_secs),
+            max_subscriptions: config.ws_max_subscriptions,
+            max_message_bytes: config.ws_max_message_bytes,
+        },
         shape: ShapeLimits {
             max_length: config.max_query_length,
             max_tokens: config.max_query_tokens,
@@ -97,6 +108,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
         .merge(graphiql::routes())
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -67,7 +67,7 @@ db_test!(
         // The same request with the tag: 304, no body, the same validators.
         let req = get(q, None).header("if-none-match", &etag).body(Body::empty()).unwrap();
         let (status, again, body) = app.send(req).await;
-        assert_eq!(status, StatusCode::NOT_MODIFIED);
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{body} {etag} {again:?}");
         assert!(body.is_empty());
         assert_eq!(again["etag"], etag.as_str());
         assert_eq!(again["cache-control"], "public, max-age=60");

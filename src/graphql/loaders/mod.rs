@@ -21,13 +21,23 @@ pub use author::{ArticleCountByAuthorLoader, AuthorLoader};
 pub use batch::{BatchQueue, drive};
 pub use tag::{ArticleCountByTagLoader, TagLoader};
 
-/// Adds a fresh set of loaders to `req`, all feeding `queue` (run the execution under
-/// [`drive`]). `vis` is what the counting loaders count.
+/// Where loader fetches run.
+#[derive(Clone)]
+pub enum Fetches {
+    /// In `queue`, run by [`drive`] when the executor stalls (one-shot executions).
+    Queued(BatchQueue),
+    /// In spawned tasks after the loader's short delay (subscription streams, which have no
+    /// single future to drive).
+    Spawned,
+}
+
+/// Adds a fresh set of loaders to `req`, their fetches run as `fetches` says. `vis` is what
+/// the visibility-aware loaders find and count.
 pub fn register(
     req: Request,
     db: &DatabaseConnection,
     vis: Visibility,
-    queue: &BatchQueue,
+    queue: &Fetches,
 ) -> Request {
     req.data(loader(AuthorLoader::new(db.clone()), queue))
         .data(loader(ArticleLoader::new(db.clone(), vis), queue))
@@ -40,7 +50,13 @@ pub fn register(
         .data(loader(ArticleCountByTagLoader::new(db.clone(), vis), queue))
 }
 
-/// A loader whose fetches wait in `queue` (no timer: the queue decides when they run).
-fn loader<L: Loader<i32>>(l: L, queue: &BatchQueue) -> DataLoader<L> {
-    DataLoader::new(l, queue.spawner()).delay(Duration::ZERO)
+/// A loader whose fetches run as `fetches` says.
+fn loader<L: Loader<i32>>(l: L, fetches: &Fetches) -> DataLoader<L> {
+    match fetches {
+        // No timer: the queue decides when they run.
+        Fetches::Queued(queue) => DataLoader::new(l, queue.spawner()).delay(Duration::ZERO),
+        Fetches::Spawned => DataLoader::new(l, |job| {
+            tokio::spawn(job);
+        }),
+    }
 }

@@ -8,10 +8,11 @@ use crate::{
     domain::{
         self,
         article::{ArticleInput, Patch, Transition},
+        live::Event,
         preview::PreviewKey,
     },
     graphql::{
-        WriteSettings,
+        WriteSettings, announce,
         types::{Article, NodeId, NodeKind},
         viewer,
     },
@@ -131,11 +132,10 @@ impl ArticleMutation {
             cover_image_url: patch(input.cover_image_url),
         };
         let max = ctx.data::<WriteSettings>()?.max_article_bytes;
-        Ok(
-            domain::article::update(db, viewer, id, &input, expected_version, max)
-                .await?
-                .into(),
-        )
+        let article =
+            domain::article::update(db, viewer, id, &input, expected_version, max).await?;
+        announce(ctx, Event::Updated(article.id)).await;
+        Ok(article.into())
     }
 
     /// Publishes now, or schedules for `publishAt` (future): the article becomes visible at
@@ -167,6 +167,7 @@ impl ArticleMutation {
         let raw = NodeId::decode_as(&id, NodeKind::Article)?;
         let db = ctx.data::<DatabaseConnection>()?;
         domain::article::delete(db, viewer, raw).await?;
+        announce(ctx, Event::Deleted(raw)).await;
         Ok(id)
     }
 
@@ -181,9 +182,9 @@ impl ArticleMutation {
         viewer.require_key()?;
         let id = NodeId::decode_as(&id, NodeKind::Article)?;
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::article::set_tags(db, viewer, id, &tag_slugs)
-            .await?
-            .into())
+        let article = domain::article::set_tags(db, viewer, id, &tag_slugs).await?;
+        announce(ctx, Event::Updated(article.id)).await;
+        Ok(article.into())
     }
 
     /// A token that lets a frontend read this article (draft included) without a key, for
@@ -216,8 +217,12 @@ impl ArticleMutation {
         viewer.require_editor()?;
         let id = NodeId::decode_as(&id, NodeKind::Article)?;
         let db = ctx.data::<DatabaseConnection>()?;
-        Ok(domain::article::transition(db, viewer, id, to)
-            .await?
-            .into())
+        let event = match to {
+            Transition::Publish(_) => Event::Published(id),
+            Transition::Unpublish | Transition::Archive => Event::Unpublished(id),
+        };
+        let article = domain::article::transition(db, viewer, id, to).await?;
+        announce(ctx, event).await;
+        Ok(article.into())
     }
 }

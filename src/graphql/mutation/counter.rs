@@ -4,10 +4,10 @@ use async_graphql::{Context, ID, Object};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    domain::{self, article::CounterChange, rate_limit::RateLimiter},
+    domain::{self, article::CounterChange, live::Event, rate_limit::RateLimiter},
     error::AppError,
     graphql::{
-        ClientAddr,
+        ClientAddr, announce,
         types::{ArticleStats, NodeId, NodeKind},
         viewer,
     },
@@ -29,6 +29,7 @@ async fn change(
     let id = NodeId::decode_as(id, NodeKind::Article)?;
     let db = ctx.data::<DatabaseConnection>()?;
     let article = domain::article::bump_counter(db, viewer, id, change).await?;
+    announce(ctx, Event::Stats(article.id)).await;
     Ok(ArticleStats::of(&article))
 }
 
