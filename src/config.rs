@@ -29,6 +29,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// A read replica (`postgres://…`) for anonymous queries; mutations and requests made
+    /// with a key use the primary.
+    #[arg(long, env = "DATABASE_READ_URL", global = true, hide_env_values = true)]
+    pub database_read_url: Option<String>,
+
     /// Folder of the embedded SQLite database used when DATABASE_URL is unset.
     #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
@@ -262,6 +267,7 @@ impl Config {
     pub fn defaults() -> Self {
         Self {
             database_url: None,
+            database_read_url: None,
             data_dir: PathBuf::from("data"),
             samples_dir: PathBuf::from("samples"),
             db_max_connections: 10,

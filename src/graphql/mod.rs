@@ -127,7 +127,12 @@ pub async fn execute(
 ) -> (Response, cache::Collected) {
     let now = domain::request_time();
     let queue = loaders::BatchQueue::default();
-    let req = req.data(RequestTime(now)).data(viewer).data(client);
+    // Request data wins over the schema's: resolvers use the pool chosen for this request.
+    let req = req
+        .data(RequestTime(now))
+        .data(viewer)
+        .data(client)
+        .data(db.clone());
     let fetches = loaders::Fetches::Queued(queue.clone());
     let mut req = loaders::register(req, db, viewer.visibility(now), &fetches);
     let shape = req

@@ -170,7 +170,7 @@ pub async fn get_graphql(
     let (response, collected) = execute(
         &state.schema,
         request,
-        &state.db,
+        state.db_for(viewer, OperationType::Query),
         viewer,
         client(&state, &headers, &extensions),
     )
@@ -353,12 +353,11 @@ pub async fn post_graphql(
             Err(refused) => Response::from_errors(vec![refused]),
             Ok((mut request, register)) => match operation_type(&mut request, &state.shape) {
                 Err(parse_error) => Response::from_errors(vec![parse_error]),
-                Ok(_) => {
+                Ok(ty) => {
                     remember(&state, register, &request);
                     let client = client(&state, &headers, &extensions);
-                    execute(&state.schema, request, &state.db, viewer, client)
-                        .await
-                        .0
+                    let db = state.db_for(viewer, ty);
+                    execute(&state.schema, request, db, viewer, client).await.0
                 }
             },
         };

@@ -49,6 +49,8 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 pub struct AppState {
     schema: AppSchema,
     db: DatabaseConnection,
+    /// A replica for anonymous queries (`DATABASE_READ_URL`).
+    reads: Option<DatabaseConnection>,
     max_batch_size: usize,
     shape: ShapeLimits,
     trust_forwarded_for: bool,
@@ -57,8 +59,35 @@ pub struct AppState {
     ws: ws::WsLimits,
 }
 
+impl AppState {
+    /// The pool an operation runs on: anonymous queries go to the read replica when there is
+    /// one; mutations, and every request made with a key, use the primary, so a writer always
+    /// reads its own writes.
+    fn db_for(
+        &self,
+        viewer: crate::domain::auth::Viewer,
+        operation: async_graphql::parser::types::OperationType,
+    ) -> &DatabaseConnection {
+        use async_graphql::parser::types::OperationType;
+        match (&self.reads, viewer, operation) {
+            (Some(reads), crate::domain::auth::Viewer::Anonymous, OperationType::Query) => reads,
+            _ => &self.db,
+        }
+    }
+}
+
 /// The whole HTTP application over `db`, configured by `config`.
 pub fn router(db: DatabaseConnection, config: &Config) -> Router {
+    router_with_reads(db, None, config)
+}
+
+/// The whole HTTP application over the primary `db` and, when given, a read replica for
+/// anonymous queries.
+pub fn router_with_reads(
+    db: DatabaseConnection,
+    reads: Option<DatabaseConnection>,
+    config: &Config,
+) -> Router {
     let options = SchemaOptions {
         depth: config.max_query_depth,
         complexity: config.max_query_complexity,
@@ -81,6 +110,7 @@ pub fn router(db: DatabaseConnection, config: &Config) -> Router {
     let state = Arc::new(AppState {
         schema: build_schema(db.clone(), options, services),
         db,
+        reads,
         max_batch_size: config.max_batch_size,
         trust_forwarded_for: config.trust_forwarded_for,
         apq: apq::Store::new(config.apq_cache_size),

@@ -17,7 +17,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if opened.created_embedded {
         seed_samples(&opened.db, &config).await;
     }
-    let app = super::router(opened.db, &config);
+    let reads = match config
+        .database_read_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => Some(
+            db::connect(url, config.db_max_connections)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot open DATABASE_READ_URL: {}", db::describe(&e))
+                })?,
+        ),
+        None => None,
+    };
+    let app = super::router_with_reads(opened.db, reads, &config);
     let listener = TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind_addr))?;

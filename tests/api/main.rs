@@ -22,6 +22,7 @@ mod loaders;
 mod mutations;
 mod ops;
 mod pagination;
+mod replica;
 mod schema;
 mod search;
 mod subscriptions;
