@@ -156,10 +156,21 @@ pub fn execute_stream(
     db: &DatabaseConnection,
     viewer: Viewer,
 ) -> impl futures_util::Stream<Item = Response> + Send + use<> {
+    use futures_util::StreamExt as _;
     let req = req.data(viewer);
     let vis = viewer.visibility(domain::request_time());
-    let req = loaders::register(req, db, vis, &loaders::Fetches::Spawned);
-    schema.execute_stream(req)
+    let mut req = loaders::register(req, db, vis, &loaders::Fetches::Spawned);
+    let shape = req
+        .parsed_query()
+        .ok()
+        .cloned()
+        .map(|doc| (doc, req.operation_name.clone()));
+    schema.execute_stream(req).map(move |mut response| {
+        if let Some((doc, operation)) = &shape {
+            order::restore(&mut response.data, doc, operation.as_deref());
+        }
+        response
+    })
 }
 
 /// Announces a committed change to subscribers (a no-op when the schema has no hub).
