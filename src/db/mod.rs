@@ -6,6 +6,7 @@ pub mod author;
 pub mod page;
 pub mod search;
 pub mod tag;
+pub mod webhook;
 
 use std::time::Duration;
 
