@@ -24,3 +24,4 @@ mod ops;
 mod pagination;
 mod schema;
 mod search;
+mod webhooks;
