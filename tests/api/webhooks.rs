@@ -526,3 +526,246 @@ async fn two_workers_on_postgres_deliver_each_event_exactly_once() {
         "claims lock their rows"
     );
 }
+
+/// Two real server processes on one Postgres schema: the one that published is killed with
+/// SIGKILL while its POSTs are in flight, and the other delivers everything once the dead
+/// process's leases run out.
+#[cfg(unix)]
+mod processes {
+    use std::{
+        io::{BufRead as _, BufReader},
+        net::SocketAddr,
+        process::{Child, Command, Stdio},
+        sync::mpsc,
+    };
+
+    use content_api::{
+        db::webhook::DeliveryFilter,
+        domain::{
+            events::EventKind,
+            webhook::{self as hooks, WebhookInput},
+        },
+    };
+    use entity::webhook_delivery::DeliveryStatus;
+    use migration::MigratorTrait as _;
+    use sea_orm::ConnectionTrait as _;
+
+    use super::*;
+
+    /// A schema of `TEST_DATABASE_URL`, dropped at the end.
+    struct Schema {
+        admin_url: String,
+        name: String,
+    }
+
+    impl Drop for Schema {
+        fn drop(&mut self) {
+            let (url, name) = (self.admin_url.clone(), self.name.clone());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = sea_orm::Database::connect(&url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                r#"DROP SCHEMA IF EXISTS "{name}" CASCADE"#
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+
+    /// A `content-api serve` process; killed when dropped.
+    struct Server {
+        child: Child,
+        addr: SocketAddr,
+    }
+
+    impl Server {
+        fn start(database_url: &str) -> Self {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_content-api"))
+                .args([
+                    "serve",
+                    "--database-url",
+                    database_url,
+                    "--bind",
+                    "127.0.0.1:0",
+                ])
+                .env_remove("DATABASE_URL")
+                .env("RUST_LOG", "info")
+                .env("LOG_FORMAT", "json")
+                .env("WEBHOOK_POLL_INTERVAL_MS", "50")
+                .env("WEBHOOK_TIMEOUT_SECS", "2")
+                .env("WEBHOOK_LEASE_SECS", "3")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stderr = child.stderr.take().unwrap();
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let addr = loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let line = rx.recv_timeout(left).expect("the server did not start");
+                if let Some(rest) = line.split("serving GraphQL on http://").nth(1) {
+                    break rest.split('/').next().unwrap().parse().unwrap();
+                }
+            };
+            // Keep draining the log so the process never blocks on a full pipe.
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            Self { child, addr }
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Answers 200 once `open` is true; until then requests hang. Records whether each request
+    /// arrived with the gate open (only those can be answered, and so acknowledged).
+    struct GatedReceiver {
+        open: watch::Receiver<bool>,
+        seen: Mutex<Vec<(String, bool)>>,
+    }
+
+    async fn gated(State(r): State<Arc<GatedReceiver>>, headers: HeaderMap) -> StatusCode {
+        let id = headers["webhook-id"].to_str().unwrap().to_owned();
+        let open = *r.open.borrow();
+        r.seen.lock().unwrap().push((id, open));
+        let mut gate = r.open.clone();
+        let _ = gate.wait_for(|o| *o).await;
+        StatusCode::OK
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_killed_process_leaves_its_deliveries_to_the_other_one_exactly_once() {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("skipped: TEST_DATABASE_URL is not set");
+            return;
+        };
+        // Arrange: a migrated schema, an endpoint, five drafts, a receiver whose gate is shut.
+        let schema = Schema {
+            admin_url: admin_url.clone(),
+            name: format!("test_{}", uuid::Uuid::new_v4().simple()),
+        };
+        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+        admin
+            .execute_unprepared(&format!(r#"CREATE SCHEMA "{}""#, schema.name))
+            .await
+            .unwrap();
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{}", schema.name);
+        let db = content_api::db::connect(&url, 2).await.unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let (_, token) = auth::create_key(&db, Role::Admin, None, "root")
+            .await
+            .unwrap();
+        let (open_tx, open) = watch::channel(false);
+        let receiver = Arc::new(GatedReceiver {
+            open,
+            seen: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .route("/hook", post(gated))
+            .with_state(receiver.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        hooks::create(
+            &db,
+            &WebhookInput {
+                url: Some(hook_url),
+                secret: Some(SECRET.into()),
+                events: Some(vec![EventKind::ArticlePublished]),
+            },
+        )
+        .await
+        .unwrap();
+        let author = insert_author(&db, "writer", "Writer").await;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let a = ArticleBuilder::new(author.id, &format!("p{n}"))
+                .status(Status::Draft)
+                .insert(&db)
+                .await;
+            ids.push(NodeId::encode(NodeKind::Article, a.id).0);
+        }
+
+        // Act: publish through the first process; kill it once its POSTs hang at the receiver.
+        let mut first = Server::start(&url);
+        let client = reqwest::Client::new();
+        for id in &ids {
+            let body = json!({ "query": "mutation($id: ID!) { publishArticle(id: $id) { status } }", "variables": { "id": id } });
+            let resp = client
+                .post(format!("http://{}/graphql", first.addr))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert!(resp.status().is_success());
+            let text = resp.text().await.unwrap();
+            assert!(text.contains("PUBLISHED"), "{text}");
+        }
+        let deadline = Instant::now() + PATIENCE;
+        while receiver.seen.lock().unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "the first process sent nothing");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        first.child.kill().unwrap();
+        first.child.wait().unwrap();
+        open_tx.send_replace(true);
+        let _second = Server::start(&url);
+
+        // Assert: every event is acknowledged exactly once, after the dead process's leases.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let page = hooks::list_deliveries(&db, DeliveryFilter::default(), 100)
+                .await
+                .unwrap();
+            if page
+                .nodes
+                .iter()
+                .all(|v| v.delivery.status == DeliveryStatus::Delivered)
+            {
+                assert_eq!(page.nodes.len(), 5);
+                for v in &page.nodes {
+                    assert_eq!(v.delivery.attempt_count, 1, "{v:?}");
+                    assert_eq!(v.attempts.len(), 1, "{v:?}");
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "not all delivered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let seen = receiver.seen.lock().unwrap().clone();
+        let mut acknowledged: Vec<&str> = seen
+            .iter()
+            .filter(|(_, open)| *open)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        acknowledged.sort_unstable();
+        let total = acknowledged.len();
+        acknowledged.dedup();
+        assert_eq!((total, acknowledged.len()), (5, 5), "{seen:?}");
+        assert!(
+            seen.iter().any(|(_, open)| !open),
+            "the first process had POSTs in flight"
+        );
+    }
+}
