@@ -10,8 +10,8 @@ use crate::{config::Config, db, import, webhook};
 /// Opens (and migrates) the database, seeds a newly created embedded database with the
 /// samples, starts the webhook worker (unless `WEBHOOK_WORKER=off`), and serves until
 /// SIGINT/SIGTERM. Then it stops accepting connections and lets in-flight requests finish, for
-/// at most `SHUTDOWN_GRACE_SECS`; after that it returns anyway. The worker is stopped last and
-/// gets the same grace to finish the attempts it has in flight.
+/// at most `SHUTDOWN_GRACE_SECS`; after that it returns anyway. The worker is told to stop at
+/// the signal too, and is waited for at most another grace period.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Listen for signals before anything else, so a stop request is never missed.
     let stop = shutdown_signal()?;
@@ -44,6 +44,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(async move {
         stop.await;
         stopping_tx.send_replace(true);
+        // The worker stops with the server: it finishes the attempts it has in flight (each
+        // bounded by WEBHOOK_TIMEOUT_SECS) and claims nothing new.
+        worker_stop.send_replace(true);
     })
     .into_future();
     let grace = config.shutdown_grace();
@@ -63,7 +66,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "in-flight requests did not finish within the grace period; stopping anyway"
         ),
     }
-    worker_stop.send_replace(true);
     if let Some(worker) = worker
         && tokio::time::timeout(grace, worker).await.is_err()
     {
