@@ -209,6 +209,64 @@ pub struct Config {
     /// Largest WebSocket message accepted, in bytes.
     #[arg(long, env = "WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024, global = true)]
     pub ws_max_message_bytes: usize,
+
+    /// Run the webhook delivery worker in this process (`on`/`off`). Turn it off in processes
+    /// that should only serve requests; events are still recorded and another process delivers.
+    #[arg(
+        long,
+        env = "WEBHOOK_WORKER",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub webhook_worker: bool,
+
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = 8, global = true)]
+    pub webhook_max_attempts: u32,
+
+    /// Seconds one webhook request may take before it counts as failed.
+    #[arg(
+        long,
+        env = "WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub webhook_timeout_secs: u64,
+
+    /// Milliseconds between looks for due webhook deliveries.
+    #[arg(
+        long,
+        env = "WEBHOOK_POLL_INTERVAL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub webhook_poll_interval_ms: u64,
+
+    /// Milliseconds before the first retry of a webhook delivery; each further retry waits
+    /// twice as long, up to `WEBHOOK_BACKOFF_MAX_SECS`.
+    #[arg(
+        long,
+        env = "WEBHOOK_BACKOFF_BASE_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub webhook_backoff_base_ms: u64,
+
+    /// Longest wait between two attempts of a webhook delivery, in seconds.
+    #[arg(
+        long,
+        env = "WEBHOOK_BACKOFF_MAX_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub webhook_backoff_max_secs: u64,
+
+    /// Seconds a worker holds a claimed delivery; if it dies, another worker takes the delivery
+    /// after this. Raised to at least the request timeout plus one second.
+    #[arg(long, env = "WEBHOOK_LEASE_SECS", default_value_t = 60, global = true)]
+    pub webhook_lease_secs: u64,
 }
 
 /// The browser origins allowed by CORS: a comma-separated list; blank entries are ignored,
@@ -298,6 +356,13 @@ impl Config {
             ws_init_timeout_secs: 10,
             ws_max_subscriptions: 20,
             ws_max_message_bytes: 64 * 1024,
+            webhook_worker: true,
+            webhook_max_attempts: 8,
+            webhook_timeout_secs: 10,
+            webhook_poll_interval_ms: 1000,
+            webhook_backoff_base_ms: 1000,
+            webhook_backoff_max_secs: 3600,
+            webhook_lease_secs: 60,
         }
     }
 

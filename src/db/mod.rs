@@ -7,6 +7,7 @@ pub mod live;
 pub mod page;
 pub mod search;
 pub mod tag;
+pub mod webhook;
 
 use std::time::Duration;
 

@@ -10,7 +10,9 @@ use sea_orm::{ConnectionTrait, Set, TransactionSession, TransactionTrait};
 
 use super::{
     auth::Viewer,
-    author, markdown,
+    author,
+    events::{self, Event},
+    markdown,
     page::{self, Page, PageArgs, Sort, SortKind, SortValue},
     search, tag, validate,
 };
@@ -720,6 +722,7 @@ pub async fn update(
     }
     let updated = write_versioned(&txn, &current, expected_version, changes).await?;
     search::index_article(&txn, &updated).await?;
+    events::record(&txn, Event::ArticleUpdated { article: &updated }).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -744,6 +747,7 @@ pub async fn set_tags(
     )
     .await?;
     search::index_article(&txn, &updated).await?;
+    events::record(&txn, Event::ArticleUpdated { article: &updated }).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -761,6 +765,7 @@ pub enum Transition {
 
 /// Publishes, unpublishes or archives an article (editors and admins). A scheduled article
 /// becomes visible at its time with no job having to run: visibility compares with "now".
+/// Its `ARTICLE_PUBLISHED` event is recorded now, at the write, with the future `publishedAt`.
 pub async fn transition(
     db: &impl TransactionTrait,
     viewer: Viewer,
@@ -794,6 +799,13 @@ pub async fn transition(
         }
     }
     let updated = write_versioned(&txn, &current, current.version, changes).await?;
+    let event = match to {
+        Transition::Publish(_) => Event::ArticlePublished { article: &updated },
+        Transition::Unpublish | Transition::Archive => {
+            Event::ArticleUnpublished { article: &updated }
+        }
+    };
+    events::record(&txn, event).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -810,6 +822,7 @@ pub async fn delete(db: &impl TransactionTrait, viewer: Viewer, id: i32) -> AppR
     }
     db::article::delete(&txn, current.id).await?;
     search::unindex(&txn, current.id).await?;
+    events::record(&txn, Event::ArticleDeleted { article: &current }).await?;
     txn.commit().await?;
     Ok(current.id)
 }

@@ -4,6 +4,7 @@
 pub mod article;
 pub mod auth;
 pub mod author;
+pub mod events;
 pub mod live;
 pub mod markdown;
 pub mod page;
@@ -13,6 +14,7 @@ pub mod search;
 pub mod search_text;
 pub mod tag;
 pub mod validate;
+pub mod webhook;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

@@ -5,11 +5,13 @@ use std::{future::IntoFuture as _, path::PathBuf};
 use anyhow::Context as _;
 use tokio::{net::TcpListener, sync::watch};
 
-use crate::{config::Config, db, import};
+use crate::{config::Config, db, import, webhook};
 
 /// Opens (and migrates) the database, seeds a newly created embedded database with the
-/// samples, and serves until SIGINT/SIGTERM. Then it stops accepting connections and lets
-/// in-flight requests finish, for at most `SHUTDOWN_GRACE_SECS`; after that it returns anyway.
+/// samples, starts the webhook worker (unless `WEBHOOK_WORKER=off`), and serves until
+/// SIGINT/SIGTERM. Then it stops accepting connections and lets in-flight requests finish, for
+/// at most `SHUTDOWN_GRACE_SECS`; after that it returns anyway. The worker is told to stop at
+/// the signal too, and is waited for at most another grace period.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Listen for signals before anything else, so a stop request is never missed.
     let stop = shutdown_signal()?;
@@ -17,6 +19,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if opened.created_embedded {
         seed_samples(&opened.db, &config).await;
     }
+    let (worker_stop, worker_stopping) = watch::channel(false);
+    let worker = if config.webhook_worker {
+        let settings = webhook::WorkerSettings::from_config(&config);
+        Some(
+            webhook::worker::spawn(opened.db.clone(), settings, worker_stopping)
+                .map_err(|e| anyhow::anyhow!("{}", db::describe(&e)))?,
+        )
+    } else {
+        None
+    };
     let reads = match config
         .database_read_url
         .as_deref()
@@ -46,6 +58,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(async move {
         stop.await;
         stopping_tx.send_replace(true);
+        // The worker stops with the server: it finishes the attempts it has in flight (each
+        // bounded by WEBHOOK_TIMEOUT_SECS) and claims nothing new.
+        worker_stop.send_replace(true);
     })
     .into_future();
     let grace = config.shutdown_grace();
@@ -64,6 +79,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             grace_secs = grace.as_secs(),
             "in-flight requests did not finish within the grace period; stopping anyway"
         ),
+    }
+    if let Some(worker) = worker
+        && tokio::time::timeout(grace, worker).await.is_err()
+    {
+        // Its claims expire and another worker (or the next start) retries them.
+        tracing::warn!("the webhook worker did not stop within the grace period");
     }
     tracing::info!("stopped");
     Ok(())

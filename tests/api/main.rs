@@ -26,3 +26,4 @@ mod replica;
 mod schema;
 mod search;
 mod subscriptions;
+mod webhooks;

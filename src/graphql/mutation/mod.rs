@@ -6,10 +6,12 @@ mod author;
 mod counter;
 mod key;
 mod tag;
+mod webhook;
 
 use async_graphql::MergedObject;
 
 pub use key::KeyQuery;
+pub use webhook::WebhookQuery;
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
@@ -19,4 +21,5 @@ pub struct Mutation(
     author::AuthorMutation,
     tag::TagMutation,
     key::KeyMutation,
+    webhook::WebhookMutation,
 );

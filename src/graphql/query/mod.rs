@@ -23,4 +23,5 @@ pub struct Query(
     search::SearchQuery,
     viewer::ViewerQuery,
     crate::graphql::mutation::KeyQuery,
+    crate::graphql::mutation::WebhookQuery,
 );
