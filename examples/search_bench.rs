@@ -231,7 +231,7 @@ async fn main() -> anyhow::Result<()> {
         let mut times = Vec::new();
         for _ in 0..50 {
             let t = Instant::now();
-            search::search(&conn, q, &filter, &page, vis).await?;
+            search::search(&conn, q, &filter, &page, vis, true).await?;
             times.push(t.elapsed());
         }
         times.sort();

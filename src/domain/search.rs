@@ -102,17 +102,25 @@ pub struct Hit {
     pub score: f64,
     /// The title, HTML-escaped, with `<mark>` around matched terms.
     pub title_html: String,
-    /// A piece of the body around the first match, HTML-escaped, with `<mark>`s.
+    /// A piece of the body around the first match, HTML-escaped, with `<mark>`s (empty when
+    /// the search ran without bodies).
     pub snippet_html: String,
 }
 
-/// One page of hits for `query`, best first; pages with stable (score, id) cursors.
+/// One page of hits for `query`, best first; pages with stable (score, id) cursors. Ranking
+/// (see db::search::search): articles with every word in the title, summary or tags first, by
+/// the weighted rank of those; then the articles with some word only in the body, most recently
+/// added first.
+///
+/// Without `with_bodies` the hits' bodies are not read and their snippets are empty: only ask
+/// for bodies when the caller shows a snippet or the body.
 pub async fn search(
     conn: &impl ConnectionTrait,
     query: &str,
     filter: &ArticleFilter,
     args: &PageArgs,
     vis: Visibility,
+    with_bodies: bool,
 ) -> AppResult<Page<Hit>> {
     let terms = query_terms(query)?;
     let spec = page::spec(args, BY_SCORE)?;
@@ -130,15 +138,21 @@ pub async fn search(
     };
     let found = db::search::search(conn, &terms, filter, vis, after, spec.limit + 1).await?;
     let ids: Vec<i32> = found.iter().map(|(id, _)| *id).collect();
-    let models = db::article::find_visible_by_ids(conn, &ids, vis).await?;
+    let mut models = db::search::find_articles(conn, &ids, vis, with_bodies).await?;
     let mut hits = Vec::with_capacity(found.len());
     for (id, score) in found {
-        if let Some(a) = models.iter().find(|m| m.id == id) {
-            let plain = markdown::plain_text(&a.body);
+        if let Some(i) = models.iter().position(|m| m.id == id) {
+            let article = models.swap_remove(i);
+            let snippet_html = if with_bodies {
+                let plain = markdown::plain_text(&article.body);
+                search_text::snippet(&plain, &terms, SNIPPET_CHARS)
+            } else {
+                String::new()
+            };
             hits.push(Hit {
-                title_html: search_text::highlight(&a.title, &terms),
-                snippet_html: search_text::snippet(&plain, &terms, SNIPPET_CHARS),
-                article: a.clone(),
+                title_html: search_text::highlight(&article.title, &terms),
+                snippet_html,
+                article,
                 score,
             });
         }
