@@ -243,6 +243,20 @@ pub async fn find_articles(
     Ok(select.all(conn).await?)
 }
 
+/// Ids of the articles carrying tag `tag_id`, ascending.
+pub async fn article_ids_tagged(conn: &impl ConnectionTrait, tag_id: i32) -> AppResult<Vec<i32>> {
+    use entity::article_tag;
+
+    Ok(article_tag::Entity::find()
+        .select_only()
+        .column(article_tag::Column::ArticleId)
+        .filter(article_tag::Column::TagId.eq(tag_id))
+        .order_by_asc(article_tag::Column::ArticleId)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 /// How many articles match `terms` (and the filter).
 pub async fn count(
     conn: &impl ConnectionTrait,

@@ -76,6 +76,22 @@ pub async fn index_article(conn: &impl ConnectionTrait, article: &article::Model
     .await
 }
 
+/// Ids of the articles carrying a tag: collect them before a tag is renamed, merged or deleted,
+/// and [`reindex`] them after (their index entry holds the tag's name).
+pub async fn articles_tagged(conn: &impl ConnectionTrait, tag_id: i32) -> AppResult<Vec<i32>> {
+    db::search::article_ids_tagged(conn, tag_id).await
+}
+
+/// Re-indexes the articles with these ids (missing ones are skipped), a few hundred at a time.
+pub async fn reindex(conn: &impl ConnectionTrait, ids: &[i32]) -> AppResult<()> {
+    for chunk in ids.chunks(200) {
+        for a in db::search::find_articles(conn, chunk, Visibility::Everything, true).await? {
+            index_article(conn, &a).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes an article from the index.
 pub async fn unindex(conn: &impl ConnectionTrait, id: i32) -> AppResult<()> {
     db::search::remove(conn, id).await

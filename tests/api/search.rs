@@ -205,3 +205,43 @@ db_test!(
         assert_eq!(paged, slugs(&data));
     }
 );
+
+db_test!(
+    async fn renaming_merging_and_deleting_a_tag_reindexes_its_articles(app) {
+        // Arrange: one article whose only mention of the words is its tag.
+        let (_, admin) = auth::create_key(&app.db, Role::Admin, None, "root").await.unwrap();
+        let author = insert_author(&app.db, "writer", "Writer").await;
+        let tag = insert_tag(&app.db, "quantum", "量子计算").await;
+        insert_tag(&app.db, "cloud", "云计算").await;
+        let article = ArticleBuilder::new(author.id, "tagged").tags(&[tag.id]).insert(&app.db).await;
+        index_article(&app.db, &article).await.unwrap();
+        let found = |q: &'static str| {
+            let app = &app;
+            async move { slugs(&search(app, q).await) }
+        };
+        assert_eq!(found("量子计算").await, ["tagged"]);
+        let (_, data) = app.graphql_as(&admin, r#"{ tag(slug: "quantum") { id } }"#, json!({})).await;
+        let id = data["data"]["tag"]["id"].clone();
+
+        // Rename: the old name goes, the new one comes.
+        let rename = "mutation($id: ID!) { updateTag(id: $id, input: { name: \"区块链\" }) { name } }";
+        let (_, renamed) = app.graphql_as(&admin, rename, json!({ "id": id })).await;
+        assert_eq!(renamed["data"]["updateTag"]["name"], "区块链", "{renamed}");
+        assert!(found("量子计算").await.is_empty());
+        assert_eq!(found("区块链").await, ["tagged"]);
+
+        // Merge into another tag: the article now carries that one's name.
+        let merge = r#"mutation { mergeTags(from: "quantum", into: "cloud") { slug } }"#;
+        let (_, merged) = app.graphql_as(&admin, merge, json!({})).await;
+        assert_eq!(merged["data"]["mergeTags"]["slug"], "cloud", "{merged}");
+        assert!(found("区块链").await.is_empty());
+        assert_eq!(found("云计算").await, ["tagged"]);
+
+        // Delete: the article is no longer found by the tag's name.
+        let (_, data) = app.graphql_as(&admin, r#"{ tag(slug: "cloud") { id } }"#, json!({})).await;
+        let delete = "mutation($id: ID!) { deleteTag(id: $id) }";
+        let (_, deleted) = app.graphql_as(&admin, delete, json!({ "id": data["data"]["tag"]["id"] })).await;
+        assert!(deleted.get("errors").is_none(), "{deleted}");
+        assert!(found("云计算").await.is_empty());
+    }
+);
