@@ -4,7 +4,7 @@
 use std::{path::Path, sync::OnceLock};
 
 use entity::{article, tag};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 
 use super::{
     markdown,
@@ -124,14 +124,14 @@ pub struct Hit {
 }
 
 /// One page of hits for `query`, best first; pages with stable (score, id) cursors. Ranking
-/// (see db::search::search): articles with every word in the title, summary or tags first, by
-/// the weighted rank of those; then the articles with some word only in the body, most recently
-/// added first.
+/// (see db::search::search): articles with every word in the title first (score 2), then with
+/// every word in the title, summary or tags (1), then the rest (0, a word only in the body);
+/// within each, the most recently added first.
 ///
 /// Without `with_bodies` the hits' bodies are not read and their snippets are empty: only ask
 /// for bodies when the caller shows a snippet or the body.
 pub async fn search(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + TransactionTrait),
     query: &str,
     filter: &ArticleFilter,
     args: &PageArgs,
@@ -188,13 +188,13 @@ pub async fn search(
 
 /// How many articles match `query`.
 pub async fn count(
-    conn: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     query: &str,
     filter: &ArticleFilter,
     vis: Visibility,
 ) -> AppResult<u64> {
     let terms = query_terms(query)?;
-    db::search::count(conn, &terms, filter, vis).await
+    db::search::count(db, &terms, filter, vis).await
 }
 
 /// An article related to another, with the tags they share.
