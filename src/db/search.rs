@@ -115,16 +115,14 @@ impl Matches {
                 // The tsquery is written into the SQL rather than bound: the generic plan of a
                 // prepared statement cannot see how many rows a bound tsquery matches, and
                 // reading in id order is right for a frequent word but slow for a rare one.
-                let tsquery = |weight: &str| {
-                    let q = terms
-                        .iter()
-                        .map(|t| format!("'{t}'{weight}"))
-                        .collect::<Vec<_>>()
-                        .join(" & ");
-                    format!("to_tsquery('simple', {})", sql_literal(&q))
-                };
-                let (all, in_title) = (tsquery(""), tsquery(":A"));
-                let title = format!("\"articles\".\"search_head\" @@ {in_title}");
+                let all = terms
+                    .iter()
+                    .map(|t| format!("'{t}'"))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
+                let all = format!("to_tsquery('simple', {})", sql_literal(&all));
+                // The expression of the title index (see its migration): the head's A part.
+                let title = format!("ts_filter(\"articles\".\"search_head\", '{{a}}') @@ {all}");
                 let head = format!("\"articles\".\"search_head\" @@ {all}");
                 let not = |cond: &str| Expr::cust(format!("NOT coalesce({cond}, false)"));
                 Self {
