@@ -230,13 +230,21 @@ pub async fn search(
             }
             _ => {}
         }
+        // Every tier asks for a whole page, even when fewer rows are missing: with a small
+        // LIMIT the planner reads in id order and checks each row's out-of-line vector, which
+        // it does not price (7 ms for 6 rows of a word in 0.5% of articles, against 2 ms to
+        // collect all 530 matches from the GIN index and sort them).
         let ids: Vec<i32> = select
             .order_by_desc(article::Column::Id)
-            .limit(missing)
+            .limit(limit)
             .into_tuple()
             .all(&txn)
             .await?;
-        hits.extend(ids.into_iter().map(|id| (id, tier.score)));
+        hits.extend(
+            ids.into_iter()
+                .take(usize::try_from(missing).unwrap_or(usize::MAX))
+                .map(|id| (id, tier.score)),
+        );
     }
     txn.commit().await?;
     Ok(hits)
