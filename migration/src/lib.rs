@@ -16,6 +16,7 @@ mod m20250102_000001_create_api_key;
 mod m20250103_000001_create_search_index;
 mod m20250104_000001_add_search_head;
 mod m20250104_000002_add_search_title;
+mod m20250104_000003_raise_search_statistics;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250103_000001_create_search_index::Migration),
             Box::new(m20250104_000001_add_search_head::Migration),
             Box::new(m20250104_000002_add_search_title::Migration),
+            Box::new(m20250104_000003_raise_search_statistics::Migration),
         ]
     }
 }
