@@ -14,7 +14,10 @@ mod m20250101_000003_create_article;
 mod m20250101_000004_create_article_tag;
 mod m20250102_000001_create_api_key;
 mod m20250103_000001_create_search_index;
+mod m20250104_000001_add_search_head;
 mod m20250104_000001_create_webhook;
+mod m20250104_000002_add_search_title;
+mod m20250104_000003_raise_search_statistics;
 mod m20250105_000001_index_visible_articles;
 
 /// Every migration, in order.
@@ -31,6 +34,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20250102_000001_create_api_key::Migration),
             Box::new(m20250103_000001_create_search_index::Migration),
             Box::new(m20250104_000001_create_webhook::Migration),
+            Box::new(m20250104_000001_add_search_head::Migration),
+            Box::new(m20250104_000002_add_search_title::Migration),
+            Box::new(m20250104_000003_raise_search_statistics::Migration),
             Box::new(m20250105_000001_index_visible_articles::Migration),
         ]
     }

@@ -4,7 +4,7 @@
 use std::{path::Path, sync::OnceLock};
 
 use entity::{article, tag};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 
 use super::{
     markdown,
@@ -76,6 +76,22 @@ pub async fn index_article(conn: &impl ConnectionTrait, article: &article::Model
     .await
 }
 
+/// Ids of the articles carrying a tag: collect them before a tag is renamed, merged or deleted,
+/// and [`reindex`] them after (their index entry holds the tag's name).
+pub async fn articles_tagged(conn: &impl ConnectionTrait, tag_id: i32) -> AppResult<Vec<i32>> {
+    db::search::article_ids_tagged(conn, tag_id).await
+}
+
+/// Re-indexes the articles with these ids (missing ones are skipped), a few hundred at a time.
+pub async fn reindex(conn: &impl ConnectionTrait, ids: &[i32]) -> AppResult<()> {
+    for chunk in ids.chunks(200) {
+        for a in db::search::find_articles(conn, chunk, Visibility::Everything, true).await? {
+            index_article(conn, &a).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes an article from the index.
 pub async fn unindex(conn: &impl ConnectionTrait, id: i32) -> AppResult<()> {
     db::search::remove(conn, id).await
@@ -102,17 +118,25 @@ pub struct Hit {
     pub score: f64,
     /// The title, HTML-escaped, with `<mark>` around matched terms.
     pub title_html: String,
-    /// A piece of the body around the first match, HTML-escaped, with `<mark>`s.
+    /// A piece of the body around the first match, HTML-escaped, with `<mark>`s (empty when
+    /// the search ran without bodies).
     pub snippet_html: String,
 }
 
-/// One page of hits for `query`, best first; pages with stable (score, id) cursors.
+/// One page of hits for `query`, best first; pages with stable (score, id) cursors. Ranking
+/// (see db::search::search): articles with every word in the title first (score 2), then with
+/// every word in the title, summary or tags (1), then the rest (0, a word only in the body);
+/// within each, the most recently added first.
+///
+/// Without `with_bodies` the hits' bodies are not read and their snippets are empty: only ask
+/// for bodies when the caller shows a snippet or the body.
 pub async fn search(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + TransactionTrait),
     query: &str,
     filter: &ArticleFilter,
     args: &PageArgs,
     vis: Visibility,
+    with_bodies: bool,
 ) -> AppResult<Page<Hit>> {
     let terms = query_terms(query)?;
     let spec = page::spec(args, BY_SCORE)?;
@@ -130,15 +154,21 @@ pub async fn search(
     };
     let found = db::search::search(conn, &terms, filter, vis, after, spec.limit + 1).await?;
     let ids: Vec<i32> = found.iter().map(|(id, _)| *id).collect();
-    let models = db::article::find_visible_by_ids(conn, &ids, vis).await?;
+    let mut models = db::search::find_articles(conn, &ids, vis, with_bodies).await?;
     let mut hits = Vec::with_capacity(found.len());
     for (id, score) in found {
-        if let Some(a) = models.iter().find(|m| m.id == id) {
-            let plain = markdown::plain_text(&a.body);
+        if let Some(i) = models.iter().position(|m| m.id == id) {
+            let article = models.swap_remove(i);
+            let snippet_html = if with_bodies {
+                let plain = markdown::plain_text(&article.body);
+                search_text::snippet(&plain, &terms, SNIPPET_CHARS)
+            } else {
+                String::new()
+            };
             hits.push(Hit {
-                title_html: search_text::highlight(&a.title, &terms),
-                snippet_html: search_text::snippet(&plain, &terms, SNIPPET_CHARS),
-                article: a.clone(),
+                title_html: search_text::highlight(&article.title, &terms),
+                snippet_html,
+                article,
                 score,
             });
         }
@@ -158,13 +188,13 @@ pub async fn search(
 
 /// How many articles match `query`.
 pub async fn count(
-    conn: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     query: &str,
     filter: &ArticleFilter,
     vis: Visibility,
 ) -> AppResult<u64> {
     let terms = query_terms(query)?;
-    db::search::count(conn, &terms, filter, vis).await
+    db::search::count(db, &terms, filter, vis).await
 }
 
 /// An article related to another, with the tags they share.

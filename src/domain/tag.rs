@@ -7,7 +7,7 @@ use super::{
     auth::Viewer,
     markdown::slugify,
     page::{self, Page, PageArgs, Sort, SortKind, SortValue},
-    validate,
+    search, validate,
 };
 use crate::{
     db::{
@@ -106,9 +106,10 @@ pub async fn create(
     db::tag::insert(conn, &slug, &name).await
 }
 
-/// Renames a tag or changes its slug (admins).
+/// Renames a tag or changes its slug (admins). A new name is re-indexed into its articles'
+/// search text, in the same transaction.
 pub async fn update(
-    conn: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     viewer: Viewer,
     id: i32,
     name: Option<&str>,
@@ -119,9 +120,11 @@ pub async fn update(
         .map(|n| validate::text("input.name", n, validate::MAX_NAME_CHARS))
         .transpose()?;
     let slug = slug.map(|s| validate::slug("input.slug", s)).transpose()?;
-    let current = db::tag::find_by_id(conn, id)
+    let txn = db.begin().await?;
+    let current = db::tag::find_by_id(&txn, id)
         .await?
         .ok_or_else(|| AppError::not_found("tag", id.to_string()))?;
+    let renamed = name.as_ref().is_some_and(|n| *n != current.name);
     let mut model: tag::ActiveModel = current.into();
     if let Some(n) = name {
         model.name = Set(n);
@@ -129,21 +132,30 @@ pub async fn update(
     if let Some(s) = slug {
         model.slug = Set(s);
     }
-    db::tag::update(conn, model).await
+    let updated = db::tag::update(&txn, model).await?;
+    if renamed {
+        let tagged = search::articles_tagged(&txn, id).await?;
+        search::reindex(&txn, &tagged).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
 }
 
-/// Deletes a tag (admins); articles lose it.
+/// Deletes a tag (admins); articles lose it, in their search text too.
 pub async fn delete(db: &impl TransactionTrait, viewer: Viewer, id: i32) -> AppResult<i32> {
     viewer.require_admin()?;
     let txn = db.begin().await?;
+    let tagged = search::articles_tagged(&txn, id).await?;
     if !db::tag::delete(&txn, id).await? {
         return Err(AppError::not_found("tag", id.to_string()));
     }
+    search::reindex(&txn, &tagged).await?;
     txn.commit().await?;
     Ok(id)
 }
 
-/// Merges tag `from` into `into` (admins): articles keep one copy of `into`; `from` is gone.
+/// Merges tag `from` into `into` (admins): articles keep one copy of `into`; `from` is gone,
+/// from their search text too.
 pub async fn merge(
     db: &impl TransactionTrait,
     viewer: Viewer,
@@ -168,8 +180,10 @@ pub async fn merge(
             "a tag cannot be merged into itself",
         ));
     }
+    let tagged = search::articles_tagged(&txn, source.id).await?;
     db::article::merge_tag_links(&txn, source.id, target.id).await?;
     db::tag::delete(&txn, source.id).await?;
+    search::reindex(&txn, &tagged).await?;
     txn.commit().await?;
     Ok(target)
 }

@@ -1,10 +1,10 @@
 //! Chinese-aware search: relevance on the samples, query hygiene, paging, index upkeep, related.
 
-use content_api::domain::auth;
+use content_api::domain::{auth, search::index_article};
 use entity::api_key::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code};
+use crate::helpers::{ArticleBuilder, TestApp, error_code, insert_author, insert_tag};
 
 const SEARCH: &str = r#"query($q: String!, $first: Int, $after: String) {
   search(query: $q, first: $first, after: $after) {
@@ -155,5 +155,93 @@ db_test!(
         assert_eq!(related[0]["article"]["slug"], "woshipm-6200417", "{data}");
         assert_eq!(related[0]["sharedTags"], json!([{ "slug": "deepseek" }]));
         assert!(related.iter().all(|r| r["article"]["slug"] != "woshipm-6183097"));
+    }
+);
+
+db_test!(
+    async fn head_matches_rank_above_body_only_matches_which_go_newest_first(app) {
+        // Arrange: the word in one title, one summary-less tag, and two bodies only.
+        let author = insert_author(&app.db, "writer", "Writer").await;
+        let tag = insert_tag(&app.db, "quantum", "量子计算").await;
+        let in_title = ArticleBuilder::new(author.id, "in-title").title("量子计算入门").insert(&app.db).await;
+        let old_body = ArticleBuilder::new(author.id, "old-body").body("本文谈到量子计算的未来。").insert(&app.db).await;
+        let in_tag = ArticleBuilder::new(author.id, "in-tag").tags(&[tag.id]).insert(&app.db).await;
+        let new_body = ArticleBuilder::new(author.id, "new-body").body("量子计算，量子计算，量子计算。").insert(&app.db).await;
+        ArticleBuilder::new(author.id, "unrelated").body("区块链").insert(&app.db).await;
+        for a in [&in_title, &old_body, &in_tag, &new_body] {
+            index_article(&app.db, a).await.unwrap();
+        }
+
+        // Act
+        let data = search(&app, "量子计算").await;
+
+        // Assert: title (A) above tag (B), both above the body-only hits, those newest first
+        // whatever their term frequency.
+        assert_eq!(slugs(&data), ["in-title", "in-tag", "new-body", "old-body"], "{data}");
+        let scores: Vec<f64> = data["search"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores[0] > scores[1] && scores[1] >= 1.0, "{scores:?}");
+        assert_eq!(&scores[2..], [0.0, 0.0]);
+        assert_eq!(data["search"]["totalCount"], 4);
+        let snippet = data["search"]["edges"][2]["node"]["snippet"].as_str().unwrap();
+        assert!(snippet.contains("<mark>"), "body-only hits have snippets too: {snippet}");
+
+        // Paging one by one crosses from the head tier into the body tier exactly once.
+        let mut paged = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let page = app.graphql_ok(SEARCH, json!({ "q": "量子计算", "first": 1, "after": after })).await;
+            paged.extend(slugs(&page));
+            if page["search"]["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["search"]["pageInfo"]["endCursor"].clone();
+            assert!(paged.len() <= 4, "paging does not end: {paged:?}");
+        }
+        assert_eq!(paged, slugs(&data));
+    }
+);
+
+db_test!(
+    async fn renaming_merging_and_deleting_a_tag_reindexes_its_articles(app) {
+        // Arrange: one article whose only mention of the words is its tag.
+        let (_, admin) = auth::create_key(&app.db, Role::Admin, None, "root").await.unwrap();
+        let author = insert_author(&app.db, "writer", "Writer").await;
+        let tag = insert_tag(&app.db, "quantum", "量子计算").await;
+        insert_tag(&app.db, "cloud", "云计算").await;
+        let article = ArticleBuilder::new(author.id, "tagged").tags(&[tag.id]).insert(&app.db).await;
+        index_article(&app.db, &article).await.unwrap();
+        let found = |q: &'static str| {
+            let app = &app;
+            async move { slugs(&search(app, q).await) }
+        };
+        assert_eq!(found("量子计算").await, ["tagged"]);
+        let (_, data) = app.graphql_as(&admin, r#"{ tag(slug: "quantum") { id } }"#, json!({})).await;
+        let id = data["data"]["tag"]["id"].clone();
+
+        // Rename: the old name goes, the new one comes.
+        let rename = "mutation($id: ID!) { updateTag(id: $id, input: { name: \"区块链\" }) { name } }";
+        let (_, renamed) = app.graphql_as(&admin, rename, json!({ "id": id })).await;
+        assert_eq!(renamed["data"]["updateTag"]["name"], "区块链", "{renamed}");
+        assert!(found("量子计算").await.is_empty());
+        assert_eq!(found("区块链").await, ["tagged"]);
+
+        // Merge into another tag: the article now carries that one's name.
+        let merge = r#"mutation { mergeTags(from: "quantum", into: "cloud") { slug } }"#;
+        let (_, merged) = app.graphql_as(&admin, merge, json!({})).await;
+        assert_eq!(merged["data"]["mergeTags"]["slug"], "cloud", "{merged}");
+        assert!(found("区块链").await.is_empty());
+        assert_eq!(found("云计算").await, ["tagged"]);
+
+        // Delete: the article is no longer found by the tag's name.
+        let (_, data) = app.graphql_as(&admin, r#"{ tag(slug: "cloud") { id } }"#, json!({})).await;
+        let delete = "mutation($id: ID!) { deleteTag(id: $id) }";
+        let (_, deleted) = app.graphql_as(&admin, delete, json!({ "id": data["data"]["tag"]["id"] })).await;
+        assert!(deleted.get("errors").is_none(), "{deleted}");
+        assert!(found("云计算").await.is_empty());
     }
 );

@@ -50,7 +50,20 @@ impl SearchQuery {
             ..Default::default()
         };
         cache::article_list(ArticleList::All);
-        let hits = domain::search::search(db, &query, &filter, &page, visibility(ctx)).await?;
+        // Read bodies only for a snippet or a body-derived article field (the fields that
+        // article listings read bodies for, see types::article::article_connection).
+        let look = ctx.look_ahead();
+        let needs_body = |hit: async_graphql::Lookahead<'_>| {
+            let article = hit.field("article");
+            hit.field("snippet").exists()
+                || ["body", "excerpt", "tableOfContents"]
+                    .iter()
+                    .any(|f| article.field(f).exists())
+        };
+        let with_bodies =
+            needs_body(look.field("edges").field("node")) || needs_body(look.field("nodes"));
+        let hits = domain::search::search(db, &query, &filter, &page, visibility(ctx), with_bodies)
+            .await?;
         Ok(connection(hits, TotalCount::Search(query, filter), |h| {
             SearchHit {
                 article: h.article.into(),
