@@ -126,6 +126,21 @@ pub(crate) fn condition(filter: &ArticleFilter, vis: Visibility) -> Condition {
     cond
 }
 
+/// `select` reading empty bodies: bodies are most of a row's bytes, and listings and search
+/// hits rarely show them.
+pub(crate) fn without_bodies(
+    select: sea_orm::Select<article::Entity>,
+) -> sea_orm::Select<article::Entity> {
+    select
+        .select_only()
+        .columns(
+            article::Column::iter()
+                .filter(|c| !matches!(c, article::Column::Body | article::Column::BodyHtml)),
+        )
+        .expr_as(Expr::val(""), "body")
+        .expr_as(Expr::val(""), "body_html")
+}
+
 /// One page of the articles `vis` allows matching `filter`, in `order`.
 pub async fn list(
     conn: &impl ConnectionTrait,
@@ -137,15 +152,7 @@ pub async fn list(
 ) -> AppResult<Rows<article::Model>> {
     let mut select = article::Entity::find().filter(condition(filter, vis));
     if !with_bodies {
-        // Bodies are most of a row's bytes and listings rarely show them: read empty ones.
-        select = select
-            .select_only()
-            .columns(
-                article::Column::iter()
-                    .filter(|c| !matches!(c, article::Column::Body | article::Column::BodyHtml)),
-            )
-            .expr_as(Expr::val(""), "body")
-            .expr_as(Expr::val(""), "body_html");
+        select = without_bodies(select);
     }
     let rows = page::apply(select, order, spec).all(conn).await?;
     Ok(page::finish(rows, spec))

@@ -4,8 +4,8 @@
 
 use entity::article;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, TransactionSession, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -265,14 +265,7 @@ pub async fn find_articles(
         .filter(vis.condition())
         .filter(article::Column::Id.is_in(ids.iter().copied()));
     if !with_bodies {
-        select = select
-            .select_only()
-            .columns(
-                article::Column::iter()
-                    .filter(|c| !matches!(c, article::Column::Body | article::Column::BodyHtml)),
-            )
-            .expr_as(Expr::val(""), "body")
-            .expr_as(Expr::val(""), "body_html");
+        select = super::article::without_bodies(select);
     }
     Ok(select.all(conn).await?)
 }
