@@ -131,6 +131,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for failure in &report.failures {
                 eprintln!("error: {failure}");
             }
+            if report.imported + report.updated > 0 {
+                // Running servers (on Postgres) drop the responses they keep.
+                crate::domain::live::Hub::new(&opened.db)
+                    .publish(crate::domain::live::Event::Changed)
+                    .await;
+            }
             println!("{report}");
             Ok(if report.failures.is_empty() {
                 ExitCode::SUCCESS

@@ -188,6 +188,16 @@ pub struct Config {
     #[arg(long, env = "APQ_CACHE_SIZE", default_value_t = 1000, global = true)]
     pub apq_cache_size: usize,
 
+    /// Bytes of anonymous query responses kept in memory and served until their `max-age` or
+    /// the next change (0 turns the response cache off).
+    #[arg(
+        long,
+        env = "RESPONSE_CACHE_BYTES",
+        default_value_t = 32 * 1024 * 1024,
+        global = true
+    )]
+    pub response_cache_bytes: usize,
+
     /// Seconds a WebSocket client has to send `connection_init` (then 4408).
     #[arg(
         long,
@@ -353,6 +363,7 @@ impl Config {
             shutdown_grace_secs: 10,
             cors_origins: CorsOrigins::default(),
             apq_cache_size: 1000,
+            response_cache_bytes: 32 * 1024 * 1024,
             ws_init_timeout_secs: 10,
             ws_max_subscriptions: 20,
             ws_max_message_bytes: 64 * 1024,

@@ -26,19 +26,8 @@ pub enum Event {
     Deleted(i32),
     /// A counter (views, likes, collects) changed.
     Stats(i32),
-}
-
-impl Event {
-    /// The article the event is about.
-    pub fn article_id(self) -> i32 {
-        match self {
-            Self::Published(id)
-            | Self::Updated(id)
-            | Self::Unpublished(id)
-            | Self::Deleted(id)
-            | Self::Stats(id) => id,
-        }
-    }
+    /// Other content changed: authors, tags, or many articles at once (an import).
+    Changed,
 }
 
 /// Events buffered per subscriber before it is told it lagged (and skips ahead).
@@ -53,6 +42,8 @@ struct Inner {
     /// Postgres: events go out by NOTIFY and come back through the listener.
     postgres: Option<Postgres>,
     ready: watch::Receiver<bool>,
+    /// Told of every event this process publishes, before anyone else hears of it.
+    local: std::sync::OnceLock<Box<dyn Fn(Event) + Send + Sync>>,
 }
 
 struct Postgres {
@@ -71,6 +62,7 @@ impl Hub {
                 tx,
                 postgres: None,
                 ready,
+                local: std::sync::OnceLock::new(),
             }));
         }
         let (set_ready, ready) = watch::channel(false);
@@ -81,6 +73,7 @@ impl Hub {
                 channel: OnceCell::new(),
             }),
             ready,
+            local: std::sync::OnceLock::new(),
         }));
         let listening = hub.clone();
         tokio::spawn(async move { listening.listen(set_ready).await });
@@ -95,6 +88,12 @@ impl Hub {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// Calls `f` with every event this process publishes, at once (events from other processes
+    /// arrive through [`Hub::subscribe`]). One hook per hub; a second is ignored.
+    pub fn on_publish(&self, f: impl Fn(Event) + Send + Sync + 'static) {
+        let _ = self.0.local.set(Box::new(f));
+    }
+
     /// A receiver of every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.0.tx.subscribe()
@@ -103,6 +102,9 @@ impl Hub {
     /// Announces `event` (after its change has committed). Failures are logged, never
     /// returned: the change itself has happened.
     pub async fn publish(&self, event: Event) {
+        if let Some(local) = self.0.local.get() {
+            local(event);
+        }
         let Some(pg) = &self.0.postgres else {
             // No receivers is fine.
             let _ = self.0.tx.send(event);
@@ -181,5 +183,11 @@ mod tests {
             Some(Event::Stats(3))
         );
         assert!(serde_json::from_str::<Event>(r#"{"event":"nope","id":3}"#).is_err());
+        let json = serde_json::to_string(&Event::Changed).unwrap_or_default();
+        assert_eq!(json, r#"{"event":"changed"}"#);
+        assert_eq!(
+            serde_json::from_str::<Event>(&json).ok(),
+            Some(Event::Changed)
+        );
     }
 }

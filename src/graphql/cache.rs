@@ -22,6 +22,9 @@ pub struct Collected {
     /// Something in the response depended on a credential (a preview token, say), so it must
     /// not be stored by a shared cache.
     pub private: bool,
+    /// The response shows a listing ordered by a counter (views, likes), which any counter
+    /// change may reorder.
+    pub by_counter: bool,
 }
 
 /// Runs `fut`, returning its output and what it recorded.
@@ -79,6 +82,11 @@ pub fn list(key: &'static str) {
     });
 }
 
+/// The response shows a listing ordered by a counter.
+pub fn ordered_by_counter() {
+    record(|c| c.by_counter = true);
+}
+
 /// The response depends on a credential other than the bearer token (which the HTTP layer
 /// already knows about): it is private.
 pub fn private() {
@@ -105,6 +113,8 @@ mod tests {
         );
         assert!(!got.private);
         let ((), got) = collect(async { private() }).await;
-        assert!(got.private && got.keys.is_empty());
+        assert!(got.private && got.keys.is_empty() && !got.by_counter);
+        let ((), got) = collect(async { ordered_by_counter() }).await;
+        assert!(got.by_counter && !got.private);
     }
 }

@@ -2,6 +2,7 @@
 //! to a GraphQL type. Only `DatabaseConnection` is taken from sea_orm here, to pass it along.
 
 pub mod cache;
+mod changes;
 pub mod guard;
 pub mod loaders;
 pub mod mutation;
@@ -11,12 +12,7 @@ pub mod query;
 pub mod subscription;
 pub mod types;
 
-use std::sync::Arc;
-
-use async_graphql::{
-    Request, Response, Schema, ServerError,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
-};
+use async_graphql::{Request, Response, Schema, ServerError};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
@@ -80,8 +76,6 @@ pub fn build_schema(
         .data(services.view_limiter)
         .data(services.write)
         .data(services.hub)
-        .extension(ErrorCodes)
-        .extension(observe::Observe)
         .enable_federation()
         .limit_depth(options.depth)
         .limit_complexity(options.complexity);
@@ -120,6 +114,7 @@ pub struct RequestTime(pub DateTime<Utc>);
 /// Returns the response and what it may be cached as (see [`cache`]).
 pub async fn execute(
     schema: &AppSchema,
+    hub: &domain::live::Hub,
     req: Request,
     db: &DatabaseConnection,
     viewer: Viewer,
@@ -140,10 +135,21 @@ pub async fn execute(
         .ok()
         .cloned()
         .map(|doc| (doc, req.operation_name.clone()));
+    let watch = observe::begin(
+        shape.as_ref().map(|(doc, _)| doc),
+        req.operation_name.as_deref(),
+    );
     let (mut response, collected) =
         cache::collect(loaders::drive(queue, schema.execute(req))).await;
+    response.errors.iter_mut().for_each(tag_error);
+    if let Some(watch) = watch {
+        watch.end(&response);
+    }
     if let Some((doc, operation)) = shape {
         order::restore(&mut response.data, &doc, operation.as_deref());
+        if changes::content_changed(&doc, operation.as_deref(), &response.data) {
+            hub.publish(domain::live::Event::Changed).await;
+        }
     }
     (response, collected)
 }
@@ -166,6 +172,7 @@ pub fn execute_stream(
         .cloned()
         .map(|doc| (doc, req.operation_name.clone()));
     schema.execute_stream(req).map(move |mut response| {
+        response.errors.iter_mut().for_each(tag_error);
         if let Some((doc, operation)) = &shape {
             order::restore(&mut response.data, doc, operation.as_deref());
         }
@@ -198,51 +205,8 @@ pub(crate) fn visibility(ctx: &async_graphql::Context<'_>) -> Visibility {
     viewer(ctx).visibility(now(ctx))
 }
 
-/// Sets `extensions.code` on every error raised from an [`AppError`] and logs database errors,
-/// whose text never reaches the client.
-struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut resp = next.run(ctx, operation_name).await;
-        for err in &mut resp.errors {
-            tag_error(err);
-        }
-        resp
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: futures_util::stream::BoxStream<'s, Response>,
-        next: async_graphql::extensions::NextSubscribe<'_>,
-    ) -> futures_util::stream::BoxStream<'s, Response> {
-        use futures_util::StreamExt;
-        next.run(ctx, stream)
-            .map(|mut resp| {
-                for err in &mut resp.errors {
-                    tag_error(err);
-                }
-                resp
-            })
-            .boxed()
-    }
-}
-
+/// Gives every error from a domain failure its `extensions.code` (and `field`), logging
+/// database and internal failures, whose text never reaches the client.
 fn tag_error(err: &mut ServerError) {
     let Some(app) = err.source::<AppError>() else {
         return;

@@ -10,6 +10,7 @@
 //! - no hint (only `__typename`, say): `no-cache` (a cache must revalidate, cheap with `ETag`).
 
 use axum::{
+    body::Bytes,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response as HttpResponse},
 };
@@ -22,81 +23,141 @@ pub const SURROGATE_KEY: &str = "surrogate-key";
 
 /// What a GET response may be cached as.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy(String);
+pub struct Policy {
+    value: String,
+    public_for: Option<u32>,
+}
 
 impl Policy {
     /// The `Cache-Control` value.
     pub fn value(&self) -> &str {
-        &self.0
+        &self.value
     }
 
     /// A shared cache may store the response (perhaps only to revalidate it).
     pub fn is_shared(&self) -> bool {
-        !self.0.contains("no-store")
+        !self.value.contains("no-store")
+    }
+
+    /// Seconds a shared cache may serve the response without asking again, when it may.
+    pub fn public_for(&self) -> Option<u32> {
+        self.public_for
     }
 }
 
 /// The policy for a GET query answered with `response` for `viewer`.
 pub fn policy(viewer: Viewer, response: &async_graphql::Response, collected: &Collected) -> Policy {
     let hint = response.cache_control;
+    let mut public_for = None;
     let value = if viewer != Viewer::Anonymous || collected.private || !hint.public {
         "private, no-store".to_owned()
     } else if !response.errors.is_empty() {
         "no-store".to_owned()
     } else if hint.max_age > 0 {
+        public_for = u32::try_from(hint.max_age).ok();
         format!("public, max-age={}", hint.max_age)
     } else {
         "no-cache".to_owned()
     };
-    Policy(value)
+    Policy { value, public_for }
 }
 
-/// The response to a GET: `body` with caching headers, or `304 Not Modified` when the client's
-/// `If-None-Match` names the body's tag.
-pub fn answer(
-    request: &HeaderMap,
-    status: StatusCode,
-    body: String,
-    media: &'static str,
-    policy: &Policy,
-    collected: &Collected,
-) -> HttpResponse {
-    let tag = etag(body.as_bytes());
-    let not_modified = status == StatusCode::OK && if_none_match(request, &tag);
-    let mut resp = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut resp = (status, body).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-        resp
-    };
-    let headers = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(policy.value()) {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
-    // The body depends on the media type asked for and on the credentials sent.
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("accept, authorization"),
-    );
-    if status == StatusCode::OK
-        && let Ok(v) = HeaderValue::from_str(&tag)
-    {
-        headers.insert(header::ETAG, v);
-    }
-    if policy.is_shared() && !collected.keys.is_empty() {
-        let keys = collected
-            .keys
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(" ");
-        if let Ok(v) = HeaderValue::from_str(&keys) {
-            headers.insert(SURROGATE_KEY, v);
+/// A rendered response with its caching headers, ready to be answered (again, when the
+/// response cache keeps it).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub status: StatusCode,
+    pub body: Bytes,
+    pub media: &'static str,
+    /// Weak entity tag of `body`, when it was asked for.
+    pub etag: Option<HeaderValue>,
+    /// `Cache-Control` for GET.
+    pub cache_control: HeaderValue,
+    /// `Surrogate-Key`, when the response may be shared and names any.
+    pub surrogate: Option<HeaderValue>,
+}
+
+impl Rendered {
+    /// `body` with the headers `policy` and `collected` call for; its entity tag is computed
+    /// when `tagged` (a GET, or a response that will be stored).
+    pub fn new(
+        status: StatusCode,
+        body: String,
+        media: &'static str,
+        (policy, collected): (&Policy, &Collected),
+        tagged: bool,
+    ) -> Self {
+        let etag = tagged
+            .then(|| HeaderValue::from_str(&etag(body.as_bytes())).ok())
+            .flatten();
+        let cache_control = HeaderValue::from_str(policy.value())
+            .unwrap_or_else(|_| HeaderValue::from_static("no-store"));
+        let surrogate = (policy.is_shared() && !collected.keys.is_empty())
+            .then(|| {
+                let keys = collected
+                    .keys
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                HeaderValue::from_str(&keys).ok()
+            })
+            .flatten();
+        Self {
+            status,
+            body: Bytes::from(body),
+            media,
+            etag,
+            cache_control,
+            surrogate,
         }
     }
-    resp
+
+    /// The answer to a GET: the body with caching headers, or `304 Not Modified` when the
+    /// client's `If-None-Match` names the body's tag.
+    pub fn answer_get(&self, request: &HeaderMap) -> HttpResponse {
+        let ok = self.status == StatusCode::OK;
+        let not_modified = ok
+            && self
+                .etag
+                .as_ref()
+                .and_then(|tag| tag.to_str().ok())
+                .is_some_and(|tag| if_none_match(request, tag));
+        let mut resp = if not_modified {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            self.answer_body()
+        };
+        let headers = resp.headers_mut();
+        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        // The body depends on the media type asked for and on the credentials sent.
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("accept, authorization"),
+        );
+        if ok && let Some(tag) = &self.etag {
+            headers.insert(header::ETAG, tag.clone());
+        }
+        if let Some(keys) = &self.surrogate {
+            headers.insert(SURROGATE_KEY, keys.clone());
+        }
+        resp
+    }
+
+    /// The answer to a POST: the body, never to be stored by an HTTP cache.
+    pub fn answer_post(&self) -> HttpResponse {
+        let mut resp = self.answer_body();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp
+    }
+
+    fn answer_body(&self) -> HttpResponse {
+        let mut resp = (self.status, self.body.clone()).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(self.media));
+        resp
+    }
 }
 
 /// A weak entity tag over the first 128 bits of the body's sha256. Weak, because compression
@@ -153,10 +214,9 @@ mod tests {
             "no-cache"
         );
         response.cache_control.max_age = 60;
-        assert_eq!(
-            policy(Viewer::Anonymous, &response, &collected).value(),
-            "public, max-age=60"
-        );
+        let public = policy(Viewer::Anonymous, &response, &collected);
+        assert_eq!(public.value(), "public, max-age=60");
+        assert_eq!(public.public_for(), Some(60));
         let private = Collected {
             private: true,
             ..Collected::default()

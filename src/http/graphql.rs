@@ -2,7 +2,7 @@
 //! not JSON (415), a mutation over GET (405), a batch over the limit or malformed JSON (400);
 //! and no error carries Rust debug text.
 
-use std::{any::Any, net::SocketAddr, sync::Arc};
+use std::{any::Any, net::SocketAddr, sync::Arc, time::Duration};
 
 use async_graphql::{
     Request, Response, ServerError, Variables,
@@ -20,6 +20,7 @@ use super::{
     AppState,
     apq::{self, ApqError},
     caching,
+    response_cache::{self, ResponseCache},
 };
 use crate::{
     domain::auth::{self, Viewer},
@@ -149,6 +150,11 @@ pub async fn get_graphql(
         Ok(prepared) => prepared,
         Err(refused) => return respond(Response::from_errors(vec![refused]), media),
     };
+    let stored = Stored::lookup(&state, &headers, &request, media);
+    if let Some(hit) = stored.hit() {
+        remember(&state, register, &request);
+        return stored.mark(hit.rendered.answer_get(&headers));
+    }
     match operation_type(&mut request, &state.shape) {
         Ok(OperationType::Query) => {}
         Ok(_) => {
@@ -167,17 +173,137 @@ pub async fn get_graphql(
         Ok(v) => v,
         Err(refusal) => return refusal.into_response(media),
     };
-    let (response, collected) = execute(
-        &state.schema,
-        request,
-        state.db_for(viewer, OperationType::Query),
-        viewer,
-        client(&state, &headers, &extensions),
-    )
-    .await;
-    let policy = caching::policy(viewer, &response, &collected);
-    let (status, body) = render(response, media);
-    caching::answer(&headers, status, body, media, &policy, &collected)
+    let client = client(&state, &headers, &extensions);
+    let marker = stored.marker(OperationType::Query);
+    let rendered = stored
+        .run(
+            &state,
+            (request, OperationType::Query),
+            (viewer, client),
+            media,
+            true,
+        )
+        .await;
+    marker.mark(rendered.answer_get(&headers))
+}
+
+/// The `x-cache` header of an answer: `hit` or `miss` when the response cache was consulted.
+pub const X_CACHE: &str = "x-cache";
+
+struct Marker(Option<&'static str>);
+
+impl Marker {
+    fn mark(self, mut resp: HttpResponse) -> HttpResponse {
+        if let Some(value) = self.0 {
+            resp.headers_mut()
+                .insert(X_CACHE, HeaderValue::from_static(value));
+        }
+        resp
+    }
+}
+
+/// A request's place in the response cache: consulted only for requests without credentials,
+/// when the cache is on.
+enum Stored<'a> {
+    /// Not cacheable.
+    Bypass,
+    /// Found fresh.
+    Hit(Arc<response_cache::Entry>),
+    /// Not found: the response is stored after it runs, if it may be.
+    Miss(&'a ResponseCache, u128),
+}
+
+impl<'a> Stored<'a> {
+    fn lookup(state: &'a AppState, headers: &HeaderMap, request: &Request, media: &str) -> Self {
+        let Some(cache) = state.responses.as_deref() else {
+            return Self::Bypass;
+        };
+        if headers.contains_key(header::AUTHORIZATION) {
+            return Self::Bypass;
+        }
+        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+        let key = ResponseCache::key(
+            &request.query,
+            request.operation_name.as_deref(),
+            &variables,
+            media,
+        );
+        match cache.get(key) {
+            Some(entry) => Self::Hit(entry),
+            None => Self::Miss(cache, key),
+        }
+    }
+
+    /// How the answer to an operation of type `ty` will be marked, before `run` consumes this.
+    fn marker(&self, ty: OperationType) -> Marker {
+        Marker(match self {
+            Self::Bypass => None,
+            Self::Hit(_) => Some("hit"),
+            Self::Miss(..) if ty == OperationType::Query => Some("miss"),
+            Self::Miss(..) => None,
+        })
+    }
+
+    /// Marks `resp` as found in the cache, or not.
+    fn mark(&self, resp: HttpResponse) -> HttpResponse {
+        self.marker(OperationType::Query).mark(resp)
+    }
+
+    fn hit(&self) -> Option<&response_cache::Entry> {
+        match self {
+            Self::Hit(entry) => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// Executes `request`, an operation of type `ty`, and renders it; a query that missed is
+    /// stored when its response may be shared.
+    async fn run(
+        self,
+        state: &AppState,
+        (request, ty): (Request, OperationType),
+        (viewer, client): (Viewer, ClientAddr),
+        media: &'static str,
+        get: bool,
+    ) -> caching::Rendered {
+        let ticket = match &self {
+            Self::Miss(cache, key) if ty == OperationType::Query => {
+                Some((*cache, cache.ticket(*key)))
+            }
+            _ => None,
+        };
+        let (response, collected) = execute(
+            &state.schema,
+            &state.hub,
+            request,
+            state.db_for(viewer, ty),
+            viewer,
+            client,
+        )
+        .await;
+        let policy = caching::policy(viewer, &response, &collected);
+        let (status, body) = render(response, media);
+        let storable =
+            ticket.is_some() && policy.public_for().is_some() && status == StatusCode::OK;
+        let tagged = get || storable;
+        let rendered = caching::Rendered::new(status, body, media, (&policy, &collected), tagged);
+        if let (true, Some((cache, ticket)), Some(seconds)) =
+            (storable, ticket, policy.public_for())
+        {
+            let fill = response_cache::Fill {
+                keys: collected.keys.into_iter().collect(),
+                by_counter: collected.by_counter,
+                ttl: Duration::from_secs(u64::from(seconds)),
+            };
+            // Keep exactly the body's bytes: serialization leaves up to twice as much capacity.
+            let stored = caching::Rendered {
+                body: axum::body::Bytes::copy_from_slice(&rendered.body),
+                ..rendered.clone()
+            };
+            cache.put(ticket, stored, fill);
+        }
+        rendered
+    }
 }
 
 /// Resolves a persisted query: the stored text for a known hash, or the request as sent. A
@@ -347,6 +473,21 @@ pub async fn post_graphql(
         Ok(v) => v,
         Err(refusal) => return refusal.into_response(media),
     };
+    if !batch {
+        let Some((request, persisted)) = items.into_iter().next() else {
+            return Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", "empty request")
+                .into_response(media);
+        };
+        return post_one(
+            &state,
+            &headers,
+            &extensions,
+            (request, persisted),
+            viewer,
+            media,
+        )
+        .await;
+    }
     let mut responses = Vec::with_capacity(items.len());
     for (request, persisted) in items {
         let response = match prepare(&state, request, persisted.as_ref()) {
@@ -357,26 +498,58 @@ pub async fn post_graphql(
                     remember(&state, register, &request);
                     let client = client(&state, &headers, &extensions);
                     let db = state.db_for(viewer, ty);
-                    execute(&state.schema, request, db, viewer, client).await.0
+                    execute(&state.schema, &state.hub, request, db, viewer, client)
+                        .await
+                        .0
                 }
             },
         };
         responses.push(response);
     }
-    let mut resp = if batch {
-        let out = responses.into_iter().map(|r| response_json(r).1).collect();
-        json_response(StatusCode::OK, Json::Array(out), media)
-    } else {
-        let Some(response) = responses.pop() else {
-            return Refusal::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", "empty request")
-                .into_response(media);
-        };
-        respond(response, media)
-    };
+    let out = responses.into_iter().map(|r| response_json(r).1).collect();
+    let mut resp = json_response(StatusCode::OK, Json::Array(out), media);
     // Only GET responses are cacheable.
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// A POST of one operation: through the response cache when it is a query without credentials.
+async fn post_one(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    (request, persisted): Incoming,
+    viewer: Viewer,
+    media: &'static str,
+) -> HttpResponse {
+    let no_store = |mut resp: HttpResponse| {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp
+    };
+    let (mut request, register) = match prepare(state, request, persisted.as_ref()) {
+        Ok(prepared) => prepared,
+        Err(refused) => return no_store(respond(Response::from_errors(vec![refused]), media)),
+    };
+    let stored = Stored::lookup(state, headers, &request, media);
+    if let Some(hit) = stored.hit() {
+        remember(state, register, &request);
+        return stored.mark(hit.rendered.answer_post());
+    }
+    let ty = match operation_type(&mut request, &state.shape) {
+        Ok(ty) => ty,
+        Err(parse_error) => {
+            return no_store(respond(Response::from_errors(vec![parse_error]), media));
+        }
+    };
+    remember(state, register, &request);
+    let client = client(state, headers, extensions);
+    let marker = stored.marker(ty);
+    let rendered = stored
+        .run(state, (request, ty), (viewer, client), media, false)
+        .await;
+    marker.mark(rendered.answer_post())
 }
 
 /// One request of a POST body and its `extensions` (for persisted queries).

@@ -2,8 +2,8 @@
 //! `extensions.code`, HTTP responses by status class and database pool use, served on
 //! `GET /metrics` in the Prometheus text format (0.0.4).
 //!
-//! Operations the schema runs are reported by the [`Observe`](crate::graphql::observe::Observe)
-//! extension; [`track`] covers what it cannot see: requests the endpoint refuses before the
+//! Operations the schema runs are reported through [`observe`](crate::graphql::observe);
+//! [`track`] covers what it cannot see: requests the endpoint refuses before the
 //! schema (400/401/405/413/415, parse and shape errors), and operations cut off by the request
 //! timeout or a panic.
 
@@ -33,6 +33,7 @@ use prometheus_client::{
 use sea_orm::{DatabaseConnection, DatabaseConnectionType};
 use serde_json::Value as Json;
 
+use super::response_cache::ResponseCache;
 use crate::graphql::observe::{self, Observation, OperationRecord, OperationSink, Outcome};
 
 /// Most distinct operation names given their own label; later names are counted as `other`.
@@ -64,6 +65,11 @@ struct OperationName {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CodeLabel {
     code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabel {
+    result: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -114,6 +120,9 @@ pub struct Metrics {
     durations: Family<OperationName, Histogram, fn() -> Histogram>,
     errors: Family<CodeLabel, Counter>,
     responses: Family<ClassLabel, Counter>,
+    cache: Family<CacheLabel, Counter>,
+    cache_entries: Gauge,
+    cache_bytes: Gauge,
     pool_size: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -157,6 +166,24 @@ impl Metrics {
             "HTTP responses by status class (2xx, 4xx, ...)",
             responses.clone(),
         );
+        let cache = Family::<CacheLabel, Counter>::default();
+        registry.register(
+            "graphql_response_cache",
+            "Anonymous queries answered from the response cache (hit) or executed (miss)",
+            cache.clone(),
+        );
+        let cache_entries = Gauge::default();
+        registry.register(
+            "graphql_response_cache_entries",
+            "Responses held by the response cache",
+            cache_entries.clone(),
+        );
+        let cache_bytes = Gauge::default();
+        registry.register(
+            "graphql_response_cache_bytes",
+            "Bytes held by the response cache",
+            cache_bytes.clone(),
+        );
         let pool_size = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -181,6 +208,9 @@ impl Metrics {
             durations,
             errors,
             responses,
+            cache,
+            cache_entries,
+            cache_bytes,
             pool_size,
             pool_idle,
             pool_max,
@@ -266,15 +296,22 @@ impl OperationSink for Metrics {
 pub struct Telemetry {
     metrics: Arc<Metrics>,
     db: DatabaseConnection,
+    responses: Option<Arc<ResponseCache>>,
     slow: Duration,
 }
 
 impl Telemetry {
-    /// Fresh metrics for the application over `db`; operations slower than `slow` are logged.
-    pub fn new(db: DatabaseConnection, slow: Duration) -> Self {
+    /// Fresh metrics for the application over `db` with its response cache; operations slower
+    /// than `slow` are logged.
+    pub(super) fn new(
+        db: DatabaseConnection,
+        responses: Option<Arc<ResponseCache>>,
+        slow: Duration,
+    ) -> Self {
         Self {
             metrics: Arc::new(Metrics::new()),
             db,
+            responses,
             slow,
         }
     }
@@ -283,6 +320,12 @@ impl Telemetry {
 /// `GET /metrics`: every metric, with the pool gauges read now.
 pub async fn render(State(telemetry): State<Telemetry>) -> Response {
     telemetry.metrics.read_pool(&telemetry.db);
+    if let Some(cache) = &telemetry.responses {
+        let (entries, bytes) = cache.usage();
+        let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        telemetry.metrics.cache_entries.set(gauge(entries));
+        telemetry.metrics.cache_bytes.set(gauge(bytes));
+    }
     match telemetry.metrics.encode() {
         Ok(text) => (
             [(
@@ -311,6 +354,29 @@ pub async fn track(State(telemetry): State<Telemetry>, req: Request, next: Next)
     telemetry.metrics.record_response(resp.status());
     if !graphql {
         return resp;
+    }
+    match resp
+        .headers()
+        .get(super::graphql::X_CACHE)
+        .map(|v| v.as_bytes())
+    {
+        Some(b"hit") => {
+            // Answered without running the schema: there is nothing else to account for.
+            telemetry
+                .metrics
+                .cache
+                .get_or_create(&CacheLabel { result: "hit" })
+                .inc();
+            return resp;
+        }
+        Some(b"miss") => {
+            telemetry
+                .metrics
+                .cache
+                .get_or_create(&CacheLabel { result: "miss" })
+                .inc();
+        }
+        _ => {}
     }
     unobserved(&telemetry.metrics, &observation, started.elapsed(), resp).await
 }

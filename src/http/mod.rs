@@ -7,6 +7,7 @@ mod caching;
 mod graphiql;
 mod graphql;
 pub mod metrics;
+mod response_cache;
 pub mod server;
 mod ws;
 
@@ -42,6 +43,10 @@ use crate::{
 /// The header carrying the request id, on requests and on every response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// With a read replica, how long after a change the response cache stores nothing that the
+/// change concerns: longer than a healthy replica lags.
+const REPLICA_SETTLE: Duration = Duration::from_secs(10);
+
 /// Longest client-sent request id that is kept.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
@@ -55,6 +60,8 @@ pub struct AppState {
     shape: ShapeLimits,
     trust_forwarded_for: bool,
     apq: apq::Store,
+    /// Whole responses to anonymous queries (`RESPONSE_CACHE_BYTES`).
+    responses: Option<Arc<response_cache::ResponseCache>>,
     hub: Hub,
     ws: ws::WsLimits,
 }
@@ -74,6 +81,33 @@ impl AppState {
             _ => &self.db,
         }
     }
+}
+
+/// Keeps `cache` in step with every change: this process's at once, other processes' as the hub
+/// relays them. Events lost to a lagging receiver empty the cache.
+fn follow_changes(hub: &Hub, cache: &Arc<response_cache::ResponseCache>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let local = Arc::downgrade(cache);
+    hub.on_publish(move |event| {
+        if let Some(cache) = local.upgrade() {
+            cache.apply(event);
+        }
+    });
+    let mut events = hub.subscribe();
+    let relayed = Arc::downgrade(cache);
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(RecvError::Lagged(_)) => crate::domain::live::Event::Changed,
+                Err(RecvError::Closed) => return,
+            };
+            let Some(cache) = relayed.upgrade() else {
+                return;
+            };
+            cache.apply(event);
+        }
+    });
 }
 
 /// The whole HTTP application over `db`, configured by `config`.
@@ -99,6 +133,13 @@ pub fn router_with_reads(
         None => PreviewKey::random(),
     };
     let hub = Hub::new(&db);
+    // A replica may lag behind the events: give it time before storing what it answers.
+    let settle = reads.is_some().then_some(REPLICA_SETTLE);
+    let responses =
+        response_cache::ResponseCache::new(config.response_cache_bytes, settle).map(Arc::new);
+    if let Some(cache) = &responses {
+        follow_changes(&hub, cache);
+    }
     let services = Services {
         preview_key,
         view_limiter: RateLimiter::per_minute(config.view_rate_per_minute),
@@ -114,6 +155,7 @@ pub fn router_with_reads(
         max_batch_size: config.max_batch_size,
         trust_forwarded_for: config.trust_forwarded_for,
         apq: apq::Store::new(config.apq_cache_size),
+        responses,
         hub,
         ws: ws::WsLimits {
             init_timeout: Duration::from_secs(config.ws_init_timeout_secs),
@@ -128,7 +170,11 @@ pub fn router_with_reads(
             max_fields: config.max_query_fields,
         },
     });
-    let telemetry = metrics::Telemetry::new(state.db.clone(), config.slow_operation());
+    let telemetry = metrics::Telemetry::new(
+        state.db.clone(),
+        state.responses.clone(),
+        config.slow_operation(),
+    );
     let metrics_route = Router::new()
         .route("/metrics", get(metrics::render))
         .with_state(telemetry.clone());

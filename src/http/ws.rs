@@ -289,8 +289,15 @@ impl Connection {
                     send(json!({ "type": "complete", "id": id })).await;
                 }
                 Ok(_) => {
-                    let (response, _) =
-                        execute(&state.schema, request, &state.db, viewer, client).await;
+                    let (response, _) = execute(
+                        &state.schema,
+                        &state.hub,
+                        request,
+                        &state.db,
+                        viewer,
+                        client,
+                    )
+                    .await;
                     match request_errors(&response) {
                         Some(errors) => {
                             send(json!({ "type": "error", "id": id, "payload": errors })).await;

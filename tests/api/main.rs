@@ -23,6 +23,7 @@ mod mutations;
 mod ops;
 mod pagination;
 mod replica;
+mod responses;
 mod schema;
 mod search;
 mod subscriptions;

@@ -92,7 +92,7 @@ db_test!(
 
 db_test!(
     async fn metrics_count_errors_by_code(app) {
-        // Act: a resolver error (coded by the ErrorCodes extension) and a validation failure.
+        // Act: a resolver error (coded as the schema runs it) and a validation failure.
         let (_, _, body) = app
             .send(operation(r#"query Missing { article(slug: "nope") { title } }"#, Some("Missing")))
             .await;

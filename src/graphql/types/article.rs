@@ -366,6 +366,9 @@ impl From<ArticleOrderInput> for ArticleOrder {
             ArticleOrderField::Likes => OrderField::Likes,
             ArticleOrderField::Title => OrderField::Title,
         };
+        if matches!(field, OrderField::Views | OrderField::Likes) {
+            crate::graphql::cache::ordered_by_counter();
+        }
         let direction = match (o.direction, field) {
             (Some(OrderDirection::Asc), _) | (None, OrderField::Title) => Direction::Asc,
             (Some(OrderDirection::Desc), _) | (None, _) => Direction::Desc,
