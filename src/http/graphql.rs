@@ -613,9 +613,9 @@ fn parse_body(body: &[u8], max_batch: usize) -> Result<(bool, Vec<Incoming>), Re
     }
 }
 
-/// Serializes a response, tagging every error that has no code and telling whether it is a
-/// request error (nothing executed: no `data` entry, per GraphQL-over-HTTP).
-fn response_json(mut response: Response) -> (bool, Json) {
+/// Tags every error of `response` that has no code, and tells whether it is a request error
+/// (nothing executed: no `data` entry, per GraphQL-over-HTTP).
+fn code_errors(response: &mut Response) -> bool {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -630,16 +630,32 @@ fn response_json(mut response: Response) -> (bool, Json) {
             ext.set("code", code);
         }
     }
-    let mut value = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
+    request_error
+}
+
+const INTERNAL_BODY: &str =
+    r#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#;
+
+/// A response as JSON, with every error coded; and whether it is a request error.
+fn response_json(mut response: Response) -> (bool, Json) {
+    let request_error = code_errors(&mut response);
+    let mut value = serde_json::to_value(&response)
+        .unwrap_or_else(|_| serde_json::from_str(INTERNAL_BODY).unwrap_or_default());
     if request_error && let Json::Object(map) = &mut value {
         map.remove("data");
     }
     (request_error, value)
 }
 
-/// The status and body of a response.
-fn render(response: Response, media: &'static str) -> (StatusCode, String) {
-    let (request_error, body) = response_json(response);
+/// The status and body of a response, serialized straight to text (a large body is not
+/// copied into a JSON tree first).
+fn render(mut response: Response, media: &'static str) -> (StatusCode, String) {
+    let request_error = code_errors(&mut response);
+    let body = if request_error {
+        serde_json::to_string(&json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_string(&response)
+    };
     // application/json keeps 200 for every well-formed request; the newer media type signals
     // a request error with 400 (GraphQL-over-HTTP).
     let status = if request_error && media == GRAPHQL_RESPONSE_JSON {
@@ -647,7 +663,7 @@ fn render(response: Response, media: &'static str) -> (StatusCode, String) {
     } else {
         StatusCode::OK
     };
-    (status, body.to_string())
+    (status, body.unwrap_or_else(|_| INTERNAL_BODY.to_owned()))
 }
 
 fn respond(response: Response, media: &'static str) -> HttpResponse {
