@@ -92,6 +92,8 @@ pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
     pub config: Config,
+    /// The database URL (for Postgres, with the test's schema as `search_path`).
+    pub url: String,
     statements: Arc<AtomicUsize>,
     sql: Arc<std::sync::Mutex<Vec<String>>>,
     _cleanup: Cleanup,
@@ -154,6 +156,7 @@ impl TestApp {
             router: router(db.clone(), &config),
             db,
             config,
+            url: url.to_owned(),
             statements,
             sql,
             _cleanup: cleanup,

@@ -12,7 +12,7 @@ use content_api::domain::auth;
 use entity::api_key::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{ArticleBuilder, TestApp, insert_author, insert_tag};
+use crate::helpers::{ArticleBuilder, TestApp, insert_author, insert_tag, samples_dir};
 
 const HOME: &str = "{ articles(first: 10) { totalCount edges { node { title stats { views } \
                     author { name } tags { name } } } } }";
@@ -289,5 +289,55 @@ async fn a_change_through_another_process_reaches_this_cache() {
             Instant::now() < deadline,
             "the other process never heard a change"
         );
+    }
+}
+
+/// `content-api import`, a process of its own, empties the caches of the servers on its
+/// Postgres database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_run_empties_the_caches_of_running_servers() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let app = cached_app(app).await;
+    let ann = insert_author(&app.db, "ann", "Ann").await;
+    ArticleBuilder::new(ann.id, "a").insert(&app.db).await;
+    // A listing with a node carries the articles' max-age; an empty one would not be stored.
+    let count = "{ articles(first: 1) { totalCount nodes { slug } } }";
+    send(&app, count, json!({}), None).await;
+    let (_, headers, body) = send(&app, count, json!({}), None).await;
+    assert_eq!(x_cache(&headers), Some("hit"));
+    assert!(body.contains("\"totalCount\":1"), "{body}");
+
+    let url = app.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_content-api"))
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "error")
+            .arg("import")
+            .arg(samples_dir())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, headers, body) = send(&app, count, json!({}), None).await;
+        if !body.contains("\"totalCount\":1") {
+            assert_eq!(x_cache(&headers), Some("miss"), "{body}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the import was never heard of: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
