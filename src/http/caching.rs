@@ -75,6 +75,8 @@ pub struct Rendered {
     pub cache_control: HeaderValue,
     /// `Surrogate-Key`, when the response may be shared and names any.
     pub surrogate: Option<HeaderValue>,
+    /// `body` gzipped, kept with a stored response so that hits are not compressed again.
+    pub gzip: Option<Bytes>,
 }
 
 impl Rendered {
@@ -110,7 +112,23 @@ impl Rendered {
             etag,
             cache_control,
             surrogate,
+            gzip: None,
         }
+    }
+
+    /// Adds the gzipped body (when compressing works, which it does in memory).
+    pub fn with_gzip(mut self) -> Self {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(self.body.len() / 2),
+            flate2::Compression::default(),
+        );
+        self.gzip = encoder
+            .write_all(&self.body)
+            .and_then(|()| encoder.finish())
+            .ok()
+            .map(Bytes::from);
+        self
     }
 
     /// The answer to a GET: the body with caching headers, or `304 Not Modified` when the
@@ -126,12 +144,12 @@ impl Rendered {
         let mut resp = if not_modified {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
-            self.answer_body()
+            self.answer_body(request)
         };
         let headers = resp.headers_mut();
         headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
         // The body depends on the media type asked for and on the credentials sent.
-        headers.insert(
+        headers.append(
             header::VARY,
             HeaderValue::from_static("accept, authorization"),
         );
@@ -145,19 +163,45 @@ impl Rendered {
     }
 
     /// The answer to a POST: the body, never to be stored by an HTTP cache.
-    pub fn answer_post(&self) -> HttpResponse {
-        let mut resp = self.answer_body();
+    pub fn answer_post(&self, request: &HeaderMap) -> HttpResponse {
+        let mut resp = self.answer_body(request);
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         resp
     }
 
-    fn answer_body(&self) -> HttpResponse {
-        let mut resp = (self.status, self.body.clone()).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(self.media));
+    /// The body, gzipped when there is a gzipped copy and the client accepts it (the
+    /// compression layer leaves an encoded body alone).
+    fn answer_body(&self, request: &HeaderMap) -> HttpResponse {
+        let gzip = self.gzip.as_ref().filter(|_| accepts_gzip(request));
+        let mut resp = (self.status, gzip.unwrap_or(&self.body).clone()).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.media));
+        if gzip.is_some() {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
         resp
     }
+}
+
+/// `Accept-Encoding` admits gzip (listed, and not with `q=0`).
+pub fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 /// A weak entity tag over the first 128 bits of the body's sha256. Weak, because compression
@@ -203,6 +247,25 @@ mod tests {
         assert!(if_none_match(&headers("*"), &tag));
         assert!(!if_none_match(&headers("\"x\""), &tag));
         assert!(!if_none_match(&HeaderMap::new(), &tag));
+    }
+
+    #[test]
+    fn accept_encoding_admits_gzip_unless_refused() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(v).expect("ascii"),
+            );
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip"));
+        assert!(with("br, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("br"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("gzip; q=0.0, br"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

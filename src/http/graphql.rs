@@ -180,8 +180,7 @@ pub async fn get_graphql(
             &state,
             (request, OperationType::Query),
             (viewer, client),
-            media,
-            true,
+            (media, true, caching::accepts_gzip(&headers)),
         )
         .await;
     marker.mark(rendered.answer_get(&headers))
@@ -263,8 +262,7 @@ impl<'a> Stored<'a> {
         state: &AppState,
         (request, ty): (Request, OperationType),
         (viewer, client): (Viewer, ClientAddr),
-        media: &'static str,
-        get: bool,
+        (media, get, gzip): (&'static str, bool, bool),
     ) -> caching::Rendered {
         let ticket = match &self {
             Self::Miss(cache, key) if ty == OperationType::Query => {
@@ -296,11 +294,16 @@ impl<'a> Stored<'a> {
                 ttl: Duration::from_secs(u64::from(seconds)),
             };
             // Keep exactly the body's bytes: serialization leaves up to twice as much capacity.
-            let stored = caching::Rendered {
+            let mut stored = caching::Rendered {
                 body: axum::body::Bytes::copy_from_slice(&rendered.body),
-                ..rendered.clone()
+                ..rendered
             };
-            cache.put(ticket, stored, fill);
+            // A client that takes gzip is answered (now and on every hit) with one compression.
+            if gzip {
+                stored = stored.with_gzip();
+            }
+            cache.put(ticket, stored.clone(), fill);
+            return stored;
         }
         rendered
     }
@@ -535,7 +538,7 @@ async fn post_one(
     let stored = Stored::lookup(state, headers, &request, media);
     if let Some(hit) = stored.hit() {
         remember(state, register, &request);
-        return stored.mark(hit.rendered.answer_post());
+        return stored.mark(hit.rendered.answer_post(headers));
     }
     let ty = match operation_type(&mut request, &state.shape) {
         Ok(ty) => ty,
@@ -546,10 +549,11 @@ async fn post_one(
     remember(state, register, &request);
     let client = client(state, headers, extensions);
     let marker = stored.marker(ty);
+    let gzip = caching::accepts_gzip(headers);
     let rendered = stored
-        .run(state, (request, ty), (viewer, client), media, false)
+        .run(state, (request, ty), (viewer, client), (media, false, gzip))
         .await;
-    marker.mark(rendered.answer_post())
+    marker.mark(rendered.answer_post(headers))
 }
 
 /// One request of a POST body and its `extensions` (for persisted queries).

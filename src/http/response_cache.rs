@@ -183,6 +183,7 @@ impl ResponseCache {
             .filter_map(|k| k.strip_prefix("article:")?.parse().ok())
             .collect();
         let size = rendered.body.len()
+            + rendered.gzip.as_ref().map_or(0, axum::body::Bytes::len)
             + rendered.surrogate.as_ref().map_or(0, HeaderValue::len)
             + articles.len() * size_of::<i32>()
             + ENTRY_OVERHEAD;
@@ -274,6 +275,7 @@ mod tests {
             etag: Some(HeaderValue::from_static("W/\"x\"")),
             cache_control: HeaderValue::from_static("public, max-age=60"),
             surrogate: None,
+            gzip: None,
         }
     }
 

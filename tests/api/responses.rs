@@ -341,3 +341,56 @@ async fn an_import_run_empties_the_caches_of_running_servers() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+db_test!(
+    async fn a_client_taking_gzip_gets_the_stored_compressed_copy(app) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let app = cached_app(app).await;
+        seed(&app).await;
+        let raw = |encoding: Option<&'static str>| {
+            let mut req = post();
+            if let Some(encoding) = encoding {
+                req = req.header("accept-encoding", encoding);
+            }
+            let req = req
+                .body(Body::from(json!({ "query": HOME }).to_string()))
+                .unwrap();
+            let router = app.router.clone();
+            async move {
+                let resp = router.oneshot(req).await.unwrap();
+                let headers = resp.headers().clone();
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                (headers, body)
+            }
+        };
+        let gunzip = |bytes: &[u8]| {
+            use std::io::Read;
+            let mut out = String::new();
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_string(&mut out)
+                .unwrap();
+            out
+        };
+        // The miss is compressed once, stored, and answered compressed.
+        let (headers, first) = raw(Some("gzip, br")).await;
+        assert_eq!(x_cache(&headers), Some("miss"));
+        assert_eq!(headers["content-encoding"], "gzip");
+        let plain = gunzip(&first);
+        assert!(plain.contains("\"title\":\"A\""), "{plain}");
+        // Hits: the same compressed bytes, or the plain body for a client without gzip.
+        let (headers, again) = raw(Some("gzip")).await;
+        assert_eq!((x_cache(&headers), &headers["content-encoding"]), (Some("hit"), &"gzip".parse().unwrap()));
+        assert_eq!(again, first);
+        assert!(
+            headers.get_all("vary").iter().any(|v| v.to_str().unwrap().contains("accept-encoding")),
+            "{headers:?}"
+        );
+        let (headers, body) = raw(None).await;
+        assert_eq!(x_cache(&headers), Some("hit"));
+        assert!(headers.get("content-encoding").is_none());
+        assert_eq!(String::from_utf8(body.to_vec()).unwrap(), plain);
+        let (headers, _) = raw(Some("gzip;q=0")).await;
+        assert!(headers.get("content-encoding").is_none());
+    }
+);
