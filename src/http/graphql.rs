@@ -151,7 +151,7 @@ pub async fn get_graphql(
         Err(refused) => return respond(Response::from_errors(vec![refused]), media),
     };
     let stored = Stored::lookup(&state, &headers, &request, media);
-    if let Some(hit) = stored.hit() {
+    if let Some(hit) = stored.hit(&headers) {
         remember(&state, register, &request);
         return stored.mark(hit.rendered.answer_get(&headers));
     }
@@ -207,7 +207,7 @@ enum Stored<'a> {
     /// Not cacheable.
     Bypass,
     /// Found fresh.
-    Hit(Arc<response_cache::Entry>),
+    Hit(&'a ResponseCache, u128, Arc<response_cache::Entry>),
     /// Not found: the response is stored after it runs, if it may be.
     Miss(&'a ResponseCache, u128),
 }
@@ -228,7 +228,7 @@ impl<'a> Stored<'a> {
             media,
         );
         match cache.get(key) {
-            Some(entry) => Self::Hit(entry),
+            Some(entry) => Self::Hit(cache, key, entry),
             None => Self::Miss(cache, key),
         }
     }
@@ -237,7 +237,7 @@ impl<'a> Stored<'a> {
     fn marker(&self, ty: OperationType) -> Marker {
         Marker(match self {
             Self::Bypass => None,
-            Self::Hit(_) => Some("hit"),
+            Self::Hit(..) => Some("hit"),
             Self::Miss(..) if ty == OperationType::Query => Some("miss"),
             Self::Miss(..) => None,
         })
@@ -248,11 +248,16 @@ impl<'a> Stored<'a> {
         self.marker(OperationType::Query).mark(resp)
     }
 
-    fn hit(&self) -> Option<&response_cache::Entry> {
-        match self {
-            Self::Hit(entry) => Some(entry),
-            _ => None,
+    /// The entry found, with a gzip copy added first when this client takes gzip and the
+    /// entry was filled for one that did not.
+    fn hit(&self, request: &HeaderMap) -> Option<Arc<response_cache::Entry>> {
+        let Self::Hit(cache, key, entry) = self else {
+            return None;
+        };
+        if entry.rendered.gzip.is_none() && caching::accepts_gzip(request) {
+            return Some(cache.with_gzip(*key, entry));
         }
+        Some(entry.clone())
     }
 
     /// Executes `request`, an operation of type `ty`, and renders it; a query that missed is
@@ -536,7 +541,7 @@ async fn post_one(
         Err(refused) => return no_store(respond(Response::from_errors(vec![refused]), media)),
     };
     let stored = Stored::lookup(state, headers, &request, media);
-    if let Some(hit) = stored.hit() {
+    if let Some(hit) = stored.hit(headers) {
         remember(state, register, &request);
         return stored.mark(hit.rendered.answer_post(headers));
     }

@@ -213,6 +213,34 @@ impl ResponseCache {
             state.bytes -= old.size;
         }
         state.bytes += size;
+        self.evict(&mut state);
+    }
+
+    /// Replaces `entry`, stored under `key`, by a copy that also holds its body gzipped
+    /// (unless it was replaced or dropped meanwhile); returns the copy.
+    pub fn with_gzip(&self, key: u128, entry: &std::sync::Arc<Entry>) -> std::sync::Arc<Entry> {
+        let rendered = entry.rendered.clone().with_gzip();
+        let size = entry.size + rendered.gzip.as_ref().map_or(0, axum::body::Bytes::len);
+        let upgraded = std::sync::Arc::new(Entry {
+            rendered,
+            articles: entry.articles.clone(),
+            size,
+            ..**entry
+        });
+        let mut state = self.lock();
+        if state
+            .entries
+            .peek(&key)
+            .is_some_and(|current| std::sync::Arc::ptr_eq(current, entry))
+        {
+            state.entries.put(key, upgraded.clone());
+            state.bytes += size - entry.size;
+            self.evict(&mut state);
+        }
+        upgraded
+    }
+
+    fn evict(&self, state: &mut State) {
         while state.bytes > self.max_bytes {
             let Some((_, gone)) = state.entries.pop_lru() else {
                 break;
@@ -369,6 +397,23 @@ mod tests {
         cache.apply(Event::Changed);
         cache.put(ticket, body(b"{}".to_vec()), fill(&["tag:1"], false));
         assert!(cache.get(2).is_none());
+    }
+
+    #[test]
+    fn a_gzip_copy_replaces_only_the_entry_it_was_made_from() {
+        let cache = cache();
+        store(&cache, 1, &["article:1"]);
+        let entry = cache.get(1).expect("stored");
+        let (_, before) = cache.usage();
+        let upgraded = cache.with_gzip(1, &entry);
+        assert!(upgraded.rendered.gzip.is_some());
+        let now = cache.get(1).expect("still stored");
+        assert!(now.rendered.gzip.is_some());
+        assert!(cache.usage().1 > before, "the copy is counted");
+        // Dropped meanwhile: the copy is answered but not stored.
+        cache.apply(Event::Changed);
+        let _ = cache.with_gzip(1, &entry);
+        assert_eq!(cache.usage(), (0, 0));
     }
 
     #[test]

@@ -346,15 +346,16 @@ db_test!(
     async fn a_client_taking_gzip_gets_the_stored_compressed_copy(app) {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
+        const ARTICLE: &str = r#"{ article(slug: "a") { title } }"#;
         let app = cached_app(app).await;
         seed(&app).await;
-        let raw = |encoding: Option<&'static str>| {
+        let raw = |query: &'static str, encoding: Option<&'static str>| {
             let mut req = post();
             if let Some(encoding) = encoding {
                 req = req.header("accept-encoding", encoding);
             }
             let req = req
-                .body(Body::from(json!({ "query": HOME }).to_string()))
+                .body(Body::from(json!({ "query": query }).to_string()))
                 .unwrap();
             let router = app.router.clone();
             async move {
@@ -373,24 +374,34 @@ db_test!(
             out
         };
         // The miss is compressed once, stored, and answered compressed.
-        let (headers, first) = raw(Some("gzip, br")).await;
+        let (headers, first) = raw(HOME, Some("gzip, br")).await;
         assert_eq!(x_cache(&headers), Some("miss"));
         assert_eq!(headers["content-encoding"], "gzip");
         let plain = gunzip(&first);
         assert!(plain.contains("\"title\":\"A\""), "{plain}");
         // Hits: the same compressed bytes, or the plain body for a client without gzip.
-        let (headers, again) = raw(Some("gzip")).await;
+        let (headers, again) = raw(HOME, Some("gzip")).await;
         assert_eq!((x_cache(&headers), &headers["content-encoding"]), (Some("hit"), &"gzip".parse().unwrap()));
         assert_eq!(again, first);
         assert!(
             headers.get_all("vary").iter().any(|v| v.to_str().unwrap().contains("accept-encoding")),
             "{headers:?}"
         );
-        let (headers, body) = raw(None).await;
+        let (headers, body) = raw(HOME, None).await;
         assert_eq!(x_cache(&headers), Some("hit"));
         assert!(headers.get("content-encoding").is_none());
         assert_eq!(String::from_utf8(body.to_vec()).unwrap(), plain);
-        let (headers, _) = raw(Some("gzip;q=0")).await;
+        let (headers, _) = raw(HOME, Some("gzip;q=0")).await;
         assert!(headers.get("content-encoding").is_none());
+
+        // An entry filled for a client without gzip gains its copy at the first hit that asks.
+        let (headers, plain_first) = raw(ARTICLE, None).await;
+        assert_eq!(x_cache(&headers), Some("miss"));
+        let (headers, zipped) = raw(ARTICLE, Some("gzip")).await;
+        assert_eq!(x_cache(&headers), Some("hit"));
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(gunzip(&zipped).as_bytes(), &plain_first[..]);
+        let (_, zipped_again) = raw(ARTICLE, Some("gzip")).await;
+        assert_eq!(zipped_again, zipped, "the copy was stored");
     }
 );
