@@ -7,6 +7,9 @@ end
 assert(#bodies > 0, "no request body in " .. os.getenv("BENCH_BODY"))
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+if os.getenv("BENCH_ACCEPT_ENCODING") then
+  wrk.headers["Accept-Encoding"] = os.getenv("BENCH_ACCEPT_ENCODING")
+end
 -- Each wrk thread draws its own deterministic sequence.
 local threads = 0
 function setup(thread)
