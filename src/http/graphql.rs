@@ -286,31 +286,31 @@ impl<'a> Stored<'a> {
         .await;
         let policy = caching::policy(viewer, &response, &collected);
         let (status, body) = render(response, media);
-        let storable =
-            ticket.is_some() && policy.public_for().is_some() && status == StatusCode::OK;
-        let tagged = get || storable;
+        let store = match (ticket, policy.public_for(), status) {
+            (Some(ticket), Some(seconds), StatusCode::OK) => Some((ticket, seconds)),
+            _ => None,
+        };
+        let tagged = get || store.is_some();
         let rendered = caching::Rendered::new(status, body, media, (&policy, &collected), tagged);
-        if let (true, Some((cache, ticket)), Some(seconds)) =
-            (storable, ticket, policy.public_for())
-        {
-            let fill = response_cache::Fill {
-                keys: collected.keys.into_iter().collect(),
-                by_counter: collected.by_counter,
-                ttl: Duration::from_secs(u64::from(seconds)),
-            };
-            // Keep exactly the body's bytes: serialization leaves up to twice as much capacity.
-            let mut stored = caching::Rendered {
-                body: axum::body::Bytes::copy_from_slice(&rendered.body),
-                ..rendered
-            };
-            // A client that takes gzip is answered (now and on every hit) with one compression.
-            if gzip {
-                stored = stored.with_gzip();
-            }
-            cache.put(ticket, stored.clone(), fill);
-            return stored;
+        let Some(((cache, ticket), seconds)) = store else {
+            return rendered;
+        };
+        let fill = response_cache::Fill {
+            keys: collected.keys.into_iter().collect(),
+            by_counter: collected.by_counter,
+            ttl: Duration::from_secs(u64::from(seconds)),
+        };
+        // Keep exactly the body's bytes: serialization leaves up to twice as much capacity.
+        let mut stored = caching::Rendered {
+            body: axum::body::Bytes::copy_from_slice(&rendered.body),
+            ..rendered
+        };
+        // A client that takes gzip is answered (now and on every hit) with one compression.
+        if gzip {
+            stored = stored.with_gzip();
         }
-        rendered
+        cache.put(ticket, stored.clone(), fill);
+        stored
     }
 }
 
